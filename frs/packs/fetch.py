@@ -1,0 +1,68 @@
+"""``frs models fetch``: put a pack's model files on disk, verified, repaired where the manifest asks."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from frs.errors import FRSError
+from frs.packs.artifacts import fetch_artifact, read_member, sha256_of, write_atomically
+from frs.packs.manifest import ModelFile, PackManifest, load_manifest, weight_path
+from frs.packs.onnx_repair import repair_model
+
+
+@dataclass(frozen=True)
+class FileStatus:
+    role: str
+    path: Path
+    present: bool
+
+
+def _fetch_model_file(manifest: PackManifest, spec: ModelFile, models_dir: Path, cache_dir: Path) -> Path:
+    target = weight_path(manifest, spec, models_dir)
+    if target.is_file():
+        return target
+    if spec.artifact is None or spec.member is None:
+        raise FRSError("model_unavailable", f"{target} is missing and the manifest names no source for it")
+    archive = fetch_artifact(manifest.artifacts[spec.artifact], cache_dir)
+    data = read_member(archive, spec.member)
+    if spec.sha256 is not None:
+        from hashlib import sha256
+
+        actual = sha256(data).hexdigest()
+        if actual != spec.sha256:
+            raise FRSError("model_unavailable", f"{spec.member}: sha256 {actual} != pinned {spec.sha256}")
+    if spec.repair:
+        data, stats = repair_model(data)
+        print(f"repaired {spec.file}: {stats}", file=sys.stderr)
+    write_atomically(target, data)
+    return target
+
+
+def fetch_pack(name: str, models_dir: Path, cache_dir: Path) -> list[Path]:
+    """Fetch every file of pack ``name`` that is not on disk yet; return their paths."""
+    manifest = load_manifest(name, models_dir)
+    if manifest.detector.from_pack:
+        fetch_pack(manifest.detector.from_pack, models_dir, cache_dir)
+    paths = []
+    for spec in (manifest.detector, manifest.recognizer):
+        if spec.from_pack:
+            paths.append(weight_path(manifest, spec, models_dir))
+            continue
+        paths.append(_fetch_model_file(manifest, spec, models_dir, cache_dir))
+    record = {p.name: sha256_of(p) for p in paths}
+    write_atomically(models_dir / manifest.name / "fetched.json", json.dumps(record, indent=2).encode())
+    return paths
+
+
+def pack_status(name: str, models_dir: Path) -> list[FileStatus]:
+    manifest = load_manifest(name, models_dir)
+    return [
+        FileStatus(role, path, path.is_file())
+        for role, path in (
+            ("detector", weight_path(manifest, manifest.detector, models_dir)),
+            ("recognizer", weight_path(manifest, manifest.recognizer, models_dir)),
+        )
+    ]

