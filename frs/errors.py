@@ -12,6 +12,7 @@ from typing import Any
 ERROR_STATUS: dict[str, int] = {
     "bad_request": 400,
     "invalid_image": 400,
+    "forbidden": 403,
     "not_found": 404,
     "conflict": 409,
     "pack_mismatch": 409,

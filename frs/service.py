@@ -13,6 +13,7 @@ import numpy as np
 
 from frs.config import Settings
 from frs.errors import FRSError
+from frs.gallery.names import validate_identity_name
 from frs.gallery.types import FaceRecord, Gallery, Identity, NewFace
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer, load_analyzer
 
@@ -123,6 +124,7 @@ class FaceService:
         largest: bool = False,
     ) -> dict[str, Any]:
         store = self.gallery(gallery)  # validates the gallery name before any model work
+        validate_identity_name(name)
         face = self._single_face(image, largest)
         assert face.embedding is not None
         new_face = NewFace(
@@ -219,6 +221,7 @@ class FaceService:
         results: list[dict[str, Any]] = [{} for _ in items]
         for index, (name, image, metadata) in enumerate(items):
             try:
+                validate_identity_name(name)
                 face = self._single_face(image, largest)
             except FRSError as exc:
                 results[index] = {"name": name, **exc.to_dict()}

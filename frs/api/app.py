@@ -1,0 +1,99 @@
+"""The Lambda entry: recognise the event kind, dispatch, log, never leak a traceback."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from frs.api.direct import dispatch
+from frs.api.http import build_resolvers
+from frs.errors import FRSError
+from frs.service import FaceService
+
+logger = Logger(service="frs")
+
+
+def event_kind(event: Any) -> str:
+    """'rest' (API Gateway v1), 'http' (HTTP API v2 or Function URL), 'direct', or 'invalid'."""
+    if not isinstance(event, dict):
+        return "invalid"
+    context = event.get("requestContext")
+    if isinstance(context, dict):
+        if event.get("version") == "2.0" or isinstance(context.get("http"), dict):
+            return "http"
+        if "httpMethod" in event:
+            return "rest"
+    if "httpMethod" in event and "path" in event:
+        return "rest"
+    return "direct"
+
+
+def _route_of(event: dict[str, Any]) -> str:
+    method = event.get("httpMethod") or event.get("requestContext", {}).get("http", {}).get("method")
+    return f"{method} {event.get('rawPath') or event.get('path')}"
+
+
+class Application:
+    """One instance per process: the service (models, galleries) is shared by every invocation."""
+
+    def __init__(self, service: FaceService) -> None:
+        self.service = service
+        self.rest, self.http = build_resolvers(service)
+        self._cold = True
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        started = time.perf_counter()
+        kind = event_kind(event)
+        cold, self._cold = self._cold, False
+        request_id = getattr(context, "aws_request_id", None)
+        if kind in ("rest", "http"):
+            resolver = self.rest if kind == "rest" else self.http
+            response: dict[str, Any] = resolver.resolve(event, context)
+            self._log(
+                kind,
+                cold,
+                request_id,
+                started,
+                status=response.get("statusCode"),
+                route=_route_of(event),
+            )
+            return response
+        try:
+            if kind == "invalid":
+                raise FRSError("bad_request", "the event must be a JSON object with an 'action'")
+            result = {"ok": True, **dispatch(self.service, event)}
+        except FRSError as error:
+            result = {"ok": False, **error.to_dict()}
+        except Exception:
+            logger.exception("unhandled error")
+            result = {
+                "ok": False,
+                **FRSError("internal_error", "internal error; see the function's logs").to_dict(),
+            }
+        self._log(
+            kind,
+            cold,
+            request_id,
+            started,
+            action=event.get("action") if isinstance(event, dict) else None,
+            gallery=event.get("gallery", "default") if isinstance(event, dict) else None,
+            ok=result["ok"],
+            faces=len(result.get("faces", [])) if result["ok"] else None,
+            error=result.get("error", {}).get("code"),
+        )
+        return result
+
+    def _log(self, kind: str, cold: bool, request_id: str | None, started: float, **fields: Any) -> None:
+        # Metadata only: never image bytes, embeddings or request bodies.
+        logger.info(
+            "request",
+            extra={
+                "kind": kind,
+                "cold_start": cold,
+                "request_id": request_id,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                **fields,
+            },
+        )

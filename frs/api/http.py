@@ -1,0 +1,95 @@
+"""API Gateway (REST v1, HTTP v2) and Function URL events, routed with aws-lambda-powertools.
+
+The routes come from ``frs.api.routes``; this module only adapts powertools' request objects to
+``parse_http_input`` and renders results and errors as JSON responses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from aws_lambda_powertools.event_handler import (
+    APIGatewayHttpResolver,
+    APIGatewayRestResolver,
+    Response,
+)
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+
+from frs.api.openapi import openapi_document, swagger_html
+from frs.api.requests import parse_http_input, raw_body
+from frs.api.routes import ROUTES, Call, Route
+from frs.errors import FRSError
+from frs.service import FaceService
+
+logger = logging.getLogger("frs.api")
+
+
+def json_response(status: int, body: Any) -> Response[str]:
+    return Response(
+        status_code=status, content_type="application/json", body=json.dumps(body, ensure_ascii=False)
+    )
+
+
+def error_response(error: FRSError) -> Response[str]:
+    return json_response(error.status, error.to_dict())
+
+
+def _rule(path: str) -> str:
+    return path.replace("{", "<").replace("}", ">")
+
+
+def _endpoint(router: Router, service: FaceService, route: Route) -> Callable[..., Response[str]]:
+    def handle(**path: str) -> Response[str]:
+        event = router.current_event
+        # REST v1 keeps the client's header case; HTTP v2 lower-cases it.
+        content_type = next(
+            (v for k, v in (event.headers or {}).items() if k.lower() == "content-type"), None
+        )
+        body = raw_body(event.body, bool(event.is_base64_encoded))
+        query = {k: v for k, v in (event.query_string_parameters or {}).items() if isinstance(v, str)}
+        http_input = parse_http_input(body, content_type, query, image_expected=route.body is not None)
+        result = route.endpoint(service, Call(path=path, input=http_input))
+        return json_response(route.status, result)
+
+    handle.__name__ = route.operation_id
+    return handle
+
+
+def build_router(service: FaceService) -> Router:
+    router = Router()  # type: ignore[no-untyped-call]
+    for route in ROUTES:
+        router.route(_rule(route.path), route.method)(_endpoint(router, service, route))
+    router.route("/openapi.json", "GET")(lambda: json_response(200, openapi_document()))
+    router.route("/docs", "GET")(
+        lambda: Response(status_code=200, content_type="text/html; charset=utf-8", body=swagger_html())
+    )
+    return router
+
+
+def _configure(resolver: ApiGatewayResolver, service: FaceService) -> ApiGatewayResolver:
+    resolver.include_router(build_router(service))
+
+    @resolver.exception_handler(FRSError)  # type: ignore[untyped-decorator]
+    def _frs_error(error: FRSError) -> Response[str]:
+        return error_response(error)
+
+    @resolver.not_found
+    def _no_route(_: NotFoundError) -> Response[str]:
+        event = resolver.current_event
+        return error_response(FRSError("not_found", f"no route {event.http_method} {event.path}"))
+
+    @resolver.exception_handler(Exception)  # type: ignore[untyped-decorator]
+    def _unexpected(error: Exception) -> Response[str]:
+        logger.exception("unhandled error")  # the stack goes to the log, never to the caller
+        return error_response(FRSError("internal_error", "internal error; see the function's logs"))
+
+    return resolver
+
+
+def build_resolvers(service: FaceService) -> tuple[ApiGatewayResolver, ApiGatewayResolver]:
+    """(REST v1 resolver, HTTP v2 / Function URL resolver)."""
+    return (_configure(APIGatewayRestResolver(), service), _configure(APIGatewayHttpResolver(), service))

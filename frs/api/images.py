@@ -1,0 +1,98 @@
+"""Image references in requests: ``{"base64": ...}`` / ``image_base64`` strings, or ``{"s3": {bucket, key}}``.
+
+Limits: a synchronous Lambda payload is at most 6 MB, so larger images must come by S3 reference.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+from typing import Any
+
+from frs.errors import FRSError
+
+MAX_INLINE_BYTES = 6 * 1024 * 1024
+MAX_S3_IMAGE_BYTES = 50 * 1024 * 1024
+TOO_LARGE_HINT = 'send larger images as an S3 reference: {"s3": {"bucket": ..., "key": ...}}'
+
+
+def check_inline_size(size: int) -> None:
+    if size > MAX_INLINE_BYTES:
+        raise FRSError(
+            "payload_too_large",
+            f"the request body is {size} bytes; Lambda accepts at most {MAX_INLINE_BYTES} bytes inline. "
+            + TOO_LARGE_HINT,
+        )
+
+
+def decode_base64(text: Any, field: str) -> bytes:
+    """Strict base64 (standard or URL-safe alphabet, optional ``data:...;base64,`` prefix)."""
+    if not isinstance(text, str) or not text:
+        raise FRSError("bad_request", f"{field} must be a non-empty base64 string")
+    if text.startswith("data:") and "," in text:
+        text = text.split(",", 1)[1]
+    check_inline_size(len(text) * 3 // 4)
+    compact = "".join(text.split())
+    try:
+        if "-" in compact or "_" in compact:
+            return base64.urlsafe_b64decode(compact + "=" * (-len(compact) % 4))
+        return base64.b64decode(compact, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise FRSError("bad_request", f"{field} is not valid base64") from exc
+
+
+@functools.cache
+def _s3_client() -> Any:
+    import boto3
+    from botocore.config import Config
+
+    return boto3.client(
+        "s3",
+        config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=20),
+    )
+
+
+def fetch_s3_image(reference: Any, field: str) -> bytes:
+    if not isinstance(reference, dict):
+        raise FRSError("bad_request", f"{field}.s3 must be an object with bucket and key")
+    bucket, key = reference.get("bucket"), reference.get("key")
+    if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
+        raise FRSError("bad_request", f"{field}.s3 needs non-empty string 'bucket' and 'key'")
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        head = _s3_client().head_object(Bucket=bucket, Key=key)
+        if int(head.get("ContentLength", 0)) > MAX_S3_IMAGE_BYTES:
+            raise FRSError(
+                "image_too_large", f"s3://{bucket}/{key} is larger than {MAX_S3_IMAGE_BYTES} bytes"
+            )
+        body: bytes = _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        return body
+    except ClientError as exc:
+        code = str(exc.response.get("Error", {}).get("Code", ""))
+        status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0))
+        if code in ("NoSuchKey", "404", "NotFound") or status == 404:
+            raise FRSError("not_found", f"no object s3://{bucket}/{key}") from exc
+        if code in ("NoSuchBucket",):
+            raise FRSError("not_found", f"no bucket {bucket!r}") from exc
+        if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled") or status == 403:
+            raise FRSError("forbidden", f"this function may not read s3://{bucket}/{key}") from exc
+        raise FRSError(
+            "storage_unavailable", f"could not read s3://{bucket}/{key}: {code or status}"
+        ) from exc
+    except BotoCoreError as exc:
+        raise FRSError("storage_unavailable", f"could not reach S3 for s3://{bucket}/{key}") from exc
+
+
+def image_from_reference(value: Any, field: str) -> bytes:
+    """``{"base64": str}`` or ``{"s3": {"bucket", "key"}}`` -> image bytes."""
+    if not isinstance(value, dict):
+        raise FRSError("bad_request", f'{field} must be an object: {{"base64": ...}} or {{"s3": {{...}}}}')
+    if "base64" in value and "s3" in value:
+        raise FRSError("bad_request", f"{field} must have either base64 or s3, not both")
+    if "base64" in value:
+        return decode_base64(value["base64"], f"{field}.base64")
+    if "s3" in value:
+        return fetch_s3_image(value["s3"], field)
+    raise FRSError("bad_request", f"{field} needs a 'base64' or an 's3' member")
