@@ -87,7 +87,7 @@ class Gallery(Protocol):
     def add_face(
         self, identity: str, face: NewFace, *, pack: PackInfo, metadata: dict[str, Any] | None = None
     ) -> AddResult:
-        """Enrol one face; creates the identity if needed. ``pack_mismatch`` if the gallery holds another pack."""
+        """Enrol one face, creating the identity if needed; ``pack_mismatch`` for another pack."""
         ...
 
     def add_faces(
@@ -100,18 +100,20 @@ class Gallery(Protocol):
         ...
 
     def search(self, embeddings: Embedding, *, pack: PackInfo, top_k: int) -> list[list[Candidate]]:
-        """For each row of ``embeddings`` (n, dim): the top_k identities by max similarity over their faces."""
+        """Per row of ``embeddings`` (n, dim): top_k identities by max similarity over their faces."""
         ...
 
     def identity_similarity(self, name: str, embedding: Embedding, *, pack: PackInfo) -> float:
-        """Max similarity between ``embedding`` and the faces of ``name``; ``not_found`` if unknown."""
+        """Max similarity of ``embedding`` to the faces of ``name``; ``not_found`` if unknown."""
         ...
 
     def get(self, name: str) -> Identity:
         """The identity with its faces; ``not_found`` if unknown."""
         ...
 
-    def list(self, *, prefix: str | None = None, page_size: int = 100, page_token: str | None = None) -> ListPage:
+    def list(
+        self, *, prefix: str | None = None, page_size: int = 100, page_token: str | None = None
+    ) -> ListPage:
         """Identities ordered by name, paginated with an opaque, stable token."""
         ...
 

@@ -1,0 +1,116 @@
+"""`frs serve` end to end: a real HTTP server process, the seed's curl flow, Swagger UI and the spec."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frs.config import REPO_ROOT
+from tests.support.s3 import free_port
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    port = free_port()
+    root = tmp_path_factory.mktemp("serve")
+    env = {
+        **os.environ,
+        "FRS_GALLERY_URI": str(root / "galleries"),
+        "FRS_CACHE_DIR": str(root / "cache"),
+        "FRS_SYNC_TTL": "0",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "frs", "serve", "--port", str(port)],
+        cwd=REPO_ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError) as exc:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(
+                        f"frs serve did not start: {process.stderr.read() if process.stderr else ''!r}"
+                    ) from exc
+                time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def curl(*args: str) -> tuple[int, Any]:
+    result = subprocess.run(
+        ["curl", "-s", "-w", "\n%{http_code}", *args], capture_output=True, text=True, check=True, timeout=60
+    )
+    body, status = result.stdout.rsplit("\n", 1)
+    return int(status), json.loads(body)
+
+
+def test_seed_curl_flow(server: str, testdata: Path) -> None:
+    status, added = curl(
+        "-X", "POST", "-F", f"file=@{testdata / 'person_b_1.jpg'}", f"{server}/add_identity?name=Jacinda"
+    )
+    assert status == 201 and added["identity"] == "Jacinda"
+    status, result = curl("-X", "POST", "-F", f"file=@{testdata / 'person_b_2.jpg'}", f"{server}/recognize")
+    assert status == 200
+    faces = result["faces"]
+    assert isinstance(faces, list) and faces[0]["identity"] == "Jacinda"
+    status, listing = curl(f"{server}/galleries/default/identities")
+    assert status == 200 and [i["name"] for i in listing["identities"]] == ["Jacinda"]
+
+
+def test_raw_body_and_errors_over_http(server: str, testdata: Path) -> None:
+    status, detected = curl(
+        "-X",
+        "POST",
+        "-H",
+        "Content-Type: image/png",
+        "--data-binary",
+        f"@{testdata / 'newton.png'}",
+        f"{server}/detect",
+    )
+    assert status == 200 and len(detected["faces"]) == 1
+    status, error = curl(
+        "-X", "POST", "-H", "Content-Type: text/plain", "--data-binary", "hello", f"{server}/detect"
+    )
+    assert status == 415 and error["error"]["code"] == "unsupported_media_type"
+
+
+def test_oversized_body_is_refused_before_reading(server: str, tmp_path: Path) -> None:
+    big = tmp_path / "big.jpg"
+    big.write_bytes(b"\xff\xd8" + b"\0" * (8 * 1024 * 1024))
+    status, error = curl(
+        "-X", "POST", "-H", "Content-Type: image/jpeg", "--data-binary", f"@{big}", f"{server}/detect"
+    )
+    assert status == 413 and error["error"]["code"] == "payload_too_large"
+
+
+def test_docs_and_openapi_are_served(server: str) -> None:
+    with urllib.request.urlopen(f"{server}/docs", timeout=30) as response:
+        html = response.read().decode()
+        assert response.status == 200 and response.headers["Content-Type"].startswith("text/html")
+    assert "SwaggerUIBundle" in html
+    with urllib.request.urlopen(f"{server}/openapi.json", timeout=30) as response:
+        spec = json.loads(response.read())
+    assert (
+        "/add_identity" in spec["paths"] and "/galleries/{gallery}/identities/{name}/faces" in spec["paths"]
+    )
