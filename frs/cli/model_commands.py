@@ -33,6 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     tfetch = testdata_sub.add_parser("fetch", help="fetch the photos the tests use")
     tfetch.add_argument("--dest", default=str(REPO_ROOT / ".cache" / "testdata"))
     tfetch.set_defaults(run=_fetch_testdata)
+    dataset = testdata_sub.add_parser(
+        "dataset", help="arrange the test photos as DIR/<identity>/<photo> for eval"
+    )
+    dataset.add_argument("--photos", default=str(REPO_ROOT / ".cache" / "testdata"))
+    dataset.add_argument("--dest", default=str(REPO_ROOT / "out" / "dataset"))
+    dataset.set_defaults(run=_build_dataset)
 
 
 def _fetch(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
@@ -70,3 +76,37 @@ def _fetch_testdata(service: FaceService, args: argparse.Namespace) -> dict[str,
         REPO_ROOT / "tests" / "testdata.json", Path(args.dest), service.settings.cache_dir / "artifacts"
     )
     return {"dest": args.dest, "files": [p.name for p in paths]}
+
+
+def _build_dataset(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    import io
+    from pathlib import Path
+
+    from PIL import Image
+
+    from frs.packs.testdata import build_dataset
+
+    analyzer = service.analyzer
+
+    def crop_faces(photo: Path) -> list[bytes]:
+        data = photo.read_bytes()
+        image = Image.open(io.BytesIO(data)).convert("RGB")
+        crops = []
+        for face in analyzer.analyze(data, embed=False).faces:
+            x1, y1, x2, y2 = face.bbox
+            margin = 0.3 * max(x2 - x1, y2 - y1)  # context for the detector, not the neighbours
+            box = (
+                max(0, int(x1 - margin)),
+                max(0, int(y1 - margin)),
+                min(image.width, int(x2 + margin)),
+                min(image.height, int(y2 + margin)),
+            )
+            buffer = io.BytesIO()
+            image.crop(box).save(buffer, "PNG")
+            crops.append(buffer.getvalue())
+        return crops
+
+    count = build_dataset(
+        REPO_ROOT / "tests" / "testdata.json", Path(args.photos), Path(args.dest), crop_faces
+    )
+    return {"dest": args.dest, "images": count}
