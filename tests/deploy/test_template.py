@@ -1,0 +1,273 @@
+"""template.yaml: cfn-lint clean, and the security and wiring properties we rely on, read from the YAML."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frs.api.routes import ROUTES
+from frs.config import REPO_ROOT
+from tests.deploy.cfn_yaml import load_template
+
+TEMPLATE = REPO_ROOT / "template.yaml"
+NO_VALUE = {"Ref": "AWS::NoValue"}
+# Served by the HTTP adapter next to the routes table (frs.api.http.build_router).
+DOC_ROUTES = {("GET", "/openapi.json"), ("GET", "/docs")}
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template(TEMPLATE)
+
+
+def _resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def _one(template: dict[str, Any], kind: str) -> dict[str, Any]:
+    found = _resources(template, kind)
+    assert len(found) == 1, f"expected one {kind}, found {sorted(found)}"
+    return next(iter(found.values()))
+
+
+def _function(template: dict[str, Any]) -> dict[str, Any]:
+    return _one(template, "AWS::Serverless::Function")
+
+
+def _statements(template: dict[str, Any]) -> list[tuple[str | None, dict[str, Any]]]:
+    """Every statement of the function role's inline policies, with the condition guarding it (if any)."""
+    role_name = _function(template)["Properties"]["Role"]["Fn::GetAtt"][0]
+    role = template["Resources"][role_name]
+    out: list[tuple[str | None, dict[str, Any]]] = []
+    for policy in role["Properties"]["Policies"]:
+        for statement in policy["PolicyDocument"]["Statement"]:
+            if "Fn::If" in statement:
+                condition, when_true, when_false = statement["Fn::If"]
+                assert when_false == NO_VALUE
+                out.append((condition, when_true))
+            else:
+                out.append((None, statement))
+    return out
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def test_cfn_lint_passes() -> None:
+    cfn_lint = Path(sys.executable).with_name("cfn-lint")
+    if not cfn_lint.exists():
+        pytest.fail("cfn-lint is not installed in this environment (pip install cfn-lint==1.58.0)")
+    result = subprocess.run(
+        [str(cfn_lint), "--format", "parseable", str(TEMPLATE)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_is_a_sam_template_with_an_image_function(template: dict[str, Any]) -> None:
+    assert template["Transform"] == "AWS::Serverless-2016-10-31"
+    function = _function(template)
+    assert function["Properties"]["PackageType"] == "Image"
+    metadata = function["Metadata"]
+    assert (REPO_ROOT / metadata["DockerContext"] / metadata["Dockerfile"]).is_file()
+    assert metadata["DockerBuildArgs"] == {"FRS_PACK": {"Ref": "Pack"}}
+    parameters = template["Parameters"]
+    assert parameters["Pack"]["Default"] == "buffalo_l"
+    assert {"embedded", "buffalo_l", "buffalo_s"} <= set(parameters["Pack"]["AllowedValues"])
+    assert parameters["MemorySize"]["Default"] == 2048
+    assert parameters["Timeout"]["Default"] == 30
+    assert function["Properties"]["MemorySize"] == {"Ref": "MemorySize"}
+    assert function["Properties"]["Timeout"] == {"Ref": "Timeout"}
+
+
+def test_environment_is_wired_to_parameters(template: dict[str, Any]) -> None:
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    assert env["FRS_PACK"] == {"Ref": "Pack"}
+    assert env["FRS_MATCH_THRESHOLD"] == {"Ref": "MatchThreshold"}
+    assert env["FRS_DET_THRESHOLD"] == {"Ref": "DetThreshold"}
+    assert env["FRS_SYNC_TTL"] == {"Ref": "SyncTtl"}
+    condition, postgres_uri, s3_uri = env["FRS_GALLERY_URI"]["Fn::If"]
+    assert condition == "UsePostgres"
+    assert s3_uri == {"Fn::Sub": "s3://${GalleryBucket}/galleries"}
+    assert "${PostgresSecretArn}" in postgres_uri["Fn::Sub"]
+    assert env["POWERTOOLS_SERVICE_NAME"] and env["LOG_LEVEL"]
+    for name in ("MatchThreshold", "DetThreshold"):  # empty default = "use the pack's value"
+        assert template["Parameters"][name]["Default"] == ""
+
+
+def test_gallery_bucket_is_private_versioned_and_encrypted(template: dict[str, Any]) -> None:
+    bucket = template["Resources"]["GalleryBucket"]
+    props = bucket["Properties"]
+    assert bucket["DeletionPolicy"] == "Retain"
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert props["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    sse = props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert sse and all(
+        r["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in {"AES256", "aws:kms"} for r in sse
+    )
+
+
+def test_bucket_policy_denies_plain_http(template: dict[str, Any]) -> None:
+    policies = [
+        p
+        for p in _resources(template, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": "GalleryBucket"}
+    ]
+    assert len(policies) == 1
+    statements = policies[0]["Properties"]["PolicyDocument"]["Statement"]
+    tls_only = [
+        s
+        for s in statements
+        if s["Effect"] == "Deny"
+        and s.get("Condition", {}).get("Bool", {}).get("aws:SecureTransport") in ("false", False)
+    ]
+    assert len(tls_only) == 1
+    deny = tls_only[0]
+    assert deny["Principal"] == "*" and deny["Action"] in ("s3:*", ["s3:*"])
+    assert {"Fn::GetAtt": ["GalleryBucket", "Arn"]} in deny["Resource"]
+    assert {"Fn::Sub": "${GalleryBucket.Arn}/*"} in deny["Resource"]
+
+
+def test_lifecycle_expires_noncurrent_versions_after_the_parameter(template: dict[str, Any]) -> None:
+    rules = template["Resources"]["GalleryBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    enabled = [r for r in rules if r["Status"] == "Enabled"]
+    noncurrent = [r["NoncurrentVersionExpiration"] for r in enabled if "NoncurrentVersionExpiration" in r]
+    assert noncurrent == [{"NoncurrentDays": {"Ref": "NoncurrentVersionExpirationDays"}}]
+    assert template["Parameters"]["NoncurrentVersionExpirationDays"]["Default"] == 30
+    aborts = [
+        r["AbortIncompleteMultipartUpload"]["DaysAfterInitiation"]
+        for r in enabled
+        if "AbortIncompleteMultipartUpload" in r
+    ]
+    assert aborts and all(isinstance(days, int) and days >= 1 for days in aborts)
+    assert all("Prefix" not in r and "Filter" not in r for r in enabled)  # the whole bucket
+
+
+def test_s3_permissions_are_scoped_to_the_galleries_prefix(template: dict[str, Any]) -> None:
+    galleries = [{"Fn::Sub": "${GalleryBucket.Arn}/galleries/*"}]
+    input_objects = [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${InputBucketName}/*"}]
+    kinds = []
+    for condition, statement in _statements(template):
+        actions = set(_as_list(statement["Action"]))
+        if not any(a.startswith("s3:") for a in actions):
+            continue
+        resources = _as_list(statement["Resource"])
+        if resources == galleries:
+            assert condition is None
+            assert actions <= {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+            kinds.append("gallery objects")
+        elif actions == {"s3:ListBucket"}:
+            assert resources == [{"Fn::GetAtt": ["GalleryBucket", "Arn"]}]
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["galleries/*"]}}
+            kinds.append("gallery listing")
+        elif resources == input_objects:
+            assert condition == "HasInputBucket" and actions == {"s3:GetObject"}
+            kinds.append("input images")
+        else:
+            pytest.fail(f"unexpected S3 grant: {statement}")
+    assert sorted(kinds) == ["gallery listing", "gallery objects", "input images"]
+    objects = next(s for c, s in _statements(template) if _as_list(s["Resource"]) == galleries)
+    assert set(_as_list(objects["Action"])) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
+
+
+def test_no_permission_is_granted_on_everything(template: dict[str, Any]) -> None:
+    for _, statement in _statements(template):
+        assert statement["Effect"] == "Allow"
+        assert "*" not in _as_list(statement["Resource"]), statement
+        assert not any(a in ("*", "s3:*", "secretsmanager:*") for a in _as_list(statement["Action"]))
+
+
+def test_postgres_mode_is_conditional(template: dict[str, Any]) -> None:
+    assert template["Conditions"]["UsePostgres"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "PostgresSecretArn"}, ""]}]
+    }
+    secret = [
+        (c, s) for c, s in _statements(template) if "secretsmanager:GetSecretValue" in _as_list(s["Action"])
+    ]
+    assert secret == [("UsePostgres", secret[0][1])]
+    assert secret[0][1]["Resource"] == {"Ref": "PostgresSecretArn"}
+    vpc = _function(template)["Properties"]["VpcConfig"]["Fn::If"]
+    assert vpc[0] == "UsePostgres" and vpc[2] == NO_VALUE
+    assert vpc[1] == {"SubnetIds": {"Ref": "SubnetIds"}, "SecurityGroupIds": {"Ref": "SecurityGroupIds"}}
+    role_name = _function(template)["Properties"]["Role"]["Fn::GetAtt"][0]
+    managed = template["Resources"][role_name]["Properties"]["ManagedPolicyArns"]["Fn::If"]
+    assert managed[0] == "UsePostgres" and managed[2] == NO_VALUE  # no network-interface rights otherwise
+
+
+def _event_routes(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    routes = {}
+    for event in _function(template)["Properties"]["Events"].values():
+        assert event["Type"] == "HttpApi"
+        props = event["Properties"]
+        routes[(props["Method"].upper(), props["Path"])] = props
+    return routes
+
+
+def test_every_route_of_the_code_is_an_http_api_event(template: dict[str, Any]) -> None:
+    code_routes = {(r.method, r.path) for r in ROUTES} | DOC_ROUTES
+    assert set(_event_routes(template)) == code_routes
+
+
+def test_every_route_requires_authentication(template: dict[str, Any]) -> None:
+    api_name, api = next(iter(_resources(template, "AWS::Serverless::HttpApi").items()))
+    assert len(_resources(template, "AWS::Serverless::HttpApi")) == 1
+    assert "Auth" not in api["Properties"]  # auth lives in DefinitionBody; SAM's Auth takes no parameters
+    body = api["Properties"]["DefinitionBody"]
+    operations = {
+        (method.upper(), path): operation
+        for path, methods in body["paths"].items()
+        for method, operation in methods.items()
+    }
+    events = _event_routes(template)
+    # Same set both ways: no event lacks its secured operation, no operation lacks an integration.
+    assert set(operations) == set(events)
+    for route, operation in operations.items():
+        assert operation["security"] == [{"FrsAuth": []}], route
+        assert events[route]["ApiId"] == {"Ref": api_name}, route  # not SAM's implicit, unauthenticated API
+    condition, jwt, iam = body["components"]["securitySchemes"]["FrsAuth"]["Fn::If"]
+    assert condition == "UseJwt"
+    assert template["Conditions"]["UseJwt"] == {"Fn::Equals": [{"Ref": "ApiAuth"}, "JWT"]}
+    assert jwt["x-amazon-apigateway-authorizer"]["type"] == "jwt"
+    assert jwt["x-amazon-apigateway-authorizer"]["jwtConfiguration"]["issuer"] == {"Ref": "JwtIssuer"}
+    assert iam["x-amazon-apigateway-authtype"] == "awsSigv4"
+
+
+def test_default_auth_is_iam_and_anonymous_is_not_offered(template: dict[str, Any]) -> None:
+    api_auth = template["Parameters"]["ApiAuth"]
+    assert api_auth["Default"] == "IAM"
+    assert set(api_auth["AllowedValues"]) == {"IAM", "JWT"}
+    url = template["Resources"]["FrsFunctionUrl"]
+    assert url["Condition"] == "CreateFunctionUrl"
+    assert url["Properties"]["AuthType"] == "AWS_IAM"
+    assert template["Parameters"]["EnableFunctionUrl"]["Default"] == "false"
+    assert template["Conditions"]["CreateFunctionUrl"] == {
+        "Fn::Equals": [{"Ref": "EnableFunctionUrl"}, "true"]
+    }
+    public = [
+        r
+        for r in _resources(template, "AWS::Lambda::Permission").values()
+        if r["Properties"].get("FunctionUrlAuthType") == "NONE"
+    ]
+    assert not public
+
+
+def test_outputs(template: dict[str, Any]) -> None:
+    outputs = template["Outputs"]
+    assert "${FrsHttpApi}.execute-api" in outputs["ApiUrl"]["Value"]["Fn::Sub"]
+    assert outputs["GalleryBucketName"]["Value"] == {"Ref": "GalleryBucket"}
+    assert outputs["FunctionArn"]["Value"] == {"Fn::GetAtt": ["FrsFunction", "Arn"]}
+    assert outputs["FunctionUrl"]["Condition"] == "CreateFunctionUrl"
