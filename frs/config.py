@@ -55,7 +55,7 @@ class Settings:
     min_face: int = 20  # pixels, shorter side of the detection box
     match_threshold: float | None = None  # None: the pack's recommended threshold
     max_pixels: int = 40_000_000  # decompression-bomb guard, checked before decoding
-    max_side: int = 1920  # larger images are scaled down before detection
+    max_side: int = 4096  # larger images are scaled down on decode (memory bound)
     gallery_uri: str = field(default_factory=default_gallery_uri)
     sync_ttl: float = 5.0
     cache_dir: Path = field(

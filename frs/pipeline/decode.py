@@ -2,8 +2,9 @@
 
 Pillow reads the header first, so the pixel-count limit is enforced before any pixel is decoded
 (decompression bombs). EXIF orientation is applied; grayscale, palette, alpha and 16-bit images become 8-bit
-RGB. Large JPEGs are decoded directly at a reduced DCT scale, and anything still larger than ``max_side`` is
-resized; ``scale`` maps working-image coordinates back to original pixels.
+RGB. Images larger than ``max_side`` are scaled down (JPEGs decoded directly at a reduced DCT scale, which is far
+cheaper); ``scale`` maps working-image coordinates back to original pixels. The detector scales its own input, so
+``max_side`` bounds memory and alignment cost rather than detection.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import io
 import warnings
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -69,7 +71,8 @@ def _to_rgb_array(image: Image.Image) -> npt.NDArray[np.uint8]:
         rgba = image.convert("RGBA")
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         image = Image.alpha_composite(background, rgba)
-    return np.asarray(image.convert("RGB"), dtype=np.uint8)
+    rgb = image if image.mode == "RGB" else image.convert("RGB")
+    return np.asarray(rgb, dtype=np.uint8)
 
 
 def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage:
@@ -123,6 +126,6 @@ def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage
     if max(rgb.shape[:2]) > max_side:
         factor = max_side / max(rgb.shape[:2])
         size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))
-        rgb = np.asarray(Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR), dtype=np.uint8)
+        rgb = np.asarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
     scale = width / rgb.shape[1]
     return DecodedImage(rgb=np.ascontiguousarray(rgb), width=width, height=height, scale=scale, format=fmt)

@@ -81,7 +81,9 @@ class ScrfdDetector:
         factor = min(in_w / width, in_h / height)
         new_w, new_h = max(1, round(width * factor)), max(1, round(height * factor))
         canvas = np.zeros((in_h, in_w, 3), dtype=np.uint8)
-        canvas[:new_h, :new_w] = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_LINEAR)
+        # INTER_AREA when shrinking a lot: bilinear would alias away small faces.
+        interpolation = cv2.INTER_AREA if factor < 0.5 else cv2.INTER_LINEAR
+        canvas[:new_h, :new_w] = cv2.resize(rgb, (new_w, new_h), interpolation=interpolation)
         pixels = canvas if self.spec.color == "RGB" else canvas[:, :, ::-1]
         mean = np.asarray(self.spec.mean, dtype=np.float32)
         std = np.asarray(self.spec.std, dtype=np.float32)
