@@ -2,9 +2,9 @@
 
 Pillow reads the header first, so the pixel-count limit is enforced before any pixel is decoded
 (decompression bombs). EXIF orientation is applied; grayscale, palette, alpha and 16-bit images become 8-bit
-RGB. Images larger than ``max_side`` are scaled down (JPEGs decoded directly at a reduced DCT scale, which is far
-cheaper); ``scale`` maps working-image coordinates back to original pixels. The detector scales its own input, so
-``max_side`` bounds memory and alignment cost rather than detection.
+RGB. Images larger than ``max_side`` are scaled down (JPEGs decoded directly at a reduced DCT scale, far
+cheaper); ``scale`` maps working-image coordinates back to original pixels. The detector scales its own
+input, so ``max_side`` bounds memory and alignment cost rather than detection.
 """
 
 from __future__ import annotations
