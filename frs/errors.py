@@ -14,6 +14,7 @@ ERROR_STATUS: dict[str, int] = {
     "invalid_image": 400,
     "forbidden": 403,
     "not_found": 404,
+    "method_not_allowed": 405,
     "conflict": 409,
     "pack_mismatch": 409,
     "payload_too_large": 413,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from frs.config import REPO_ROOT, Settings
+from tests.support.s3 import S3Endpoint, start_s3_endpoint
 
 TESTDATA = REPO_ROOT / ".cache" / "testdata"
 
@@ -26,3 +28,11 @@ def settings() -> Settings:
     if not (base.models_dir / "embedded" / "sface_2021dec.onnx").is_file():
         pytest.fail("embedded pack missing: run `make models` (or `frs models fetch`)")
     return Settings(threads=2)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[S3Endpoint]:
+    """A moto S3 server on 127.0.0.1 for the session (or FRS_TEST_S3_ENDPOINT, e.g. MinIO)."""
+    endpoint = start_s3_endpoint()
+    yield endpoint
+    endpoint.stop()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -36,6 +37,23 @@ def json_response(status: int, body: Any) -> Response[str]:
 
 def error_response(error: FRSError) -> Response[str]:
     return json_response(error.status, error.to_dict())
+
+
+_EXTRA_ROUTES = (("GET", "/openapi.json"), ("GET", "/docs"))
+
+
+def allowed_methods(path: str) -> list[str]:
+    """Methods some route accepts on ``path`` (for 405 answers)."""
+    found = set()
+    for method, template in [*((r.method, r.path) for r in ROUTES), *_EXTRA_ROUTES]:
+        pattern = (
+            "^"
+            + re.sub(r"\{[^}]+\}", "[^/]+", re.escape(template).replace("\\{", "{").replace("\\}", "}"))
+            + "$"
+        )
+        if re.match(pattern, path):
+            found.add(method)
+    return sorted(found)
 
 
 def _rule(path: str) -> str:
@@ -80,6 +98,16 @@ def _configure(resolver: ApiGatewayResolver, service: FaceService) -> ApiGateway
     @resolver.not_found
     def _no_route(_: NotFoundError) -> Response[str]:
         event = resolver.current_event
+        allowed = allowed_methods(event.path)
+        if allowed:
+            response = error_response(
+                FRSError(
+                    "method_not_allowed",
+                    f"{event.http_method} is not allowed on {event.path}; use {', '.join(allowed)}",
+                )
+            )
+            response.headers["Allow"] = ", ".join(allowed)
+            return response
         return error_response(FRSError("not_found", f"no route {event.http_method} {event.path}"))
 
     @resolver.exception_handler(Exception)  # type: ignore[untyped-decorator]

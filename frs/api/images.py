@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import binascii
 import functools
+import os
 from typing import Any
 
 from frs.errors import FRSError
@@ -59,7 +60,10 @@ def fetch_s3_image(reference: Any, field: str) -> bytes:
     bucket, key = reference.get("bucket"), reference.get("key")
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         raise FRSError("bad_request", f"{field}.s3 needs non-empty string 'bucket' and 'key'")
-    from botocore.exceptions import BotoCoreError, ClientError
+    allowed = os.environ.get("FRS_INPUT_BUCKET")
+    if allowed and bucket != allowed:
+        raise FRSError("forbidden", f"images may only be read from the input bucket {allowed!r}")
+    from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
     try:
         head = _s3_client().head_object(Bucket=bucket, Key=key)
@@ -81,6 +85,8 @@ def fetch_s3_image(reference: Any, field: str) -> bytes:
         raise FRSError(
             "storage_unavailable", f"could not read s3://{bucket}/{key}: {code or status}"
         ) from exc
+    except ParamValidationError as exc:
+        raise FRSError("bad_request", f"{field}.s3 is not a valid bucket/key: {exc}") from exc
     except BotoCoreError as exc:
         raise FRSError("storage_unavailable", f"could not reach S3 for s3://{bucket}/{key}") from exc
 

@@ -126,9 +126,14 @@ def make_server(host: str, port: int, lambda_handler: LambdaHandler) -> Threadin
                     self.send_header(key, value)
             self.send_header("Content-Length", str(len(data)))
             self.end_headers()
-            self.wfile.write(data)
+            if self.command != "HEAD":
+                self.wfile.write(data)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815 - http.server's naming
+        def __getattr__(self, name: str) -> Any:
+            # Every method (GET, TRACE, QUERY, ...) reaches the handler, which answers 404 / 405 itself.
+            if name.startswith("do_"):
+                return self._serve
+            raise AttributeError(name)
 
         def log_message(self, format: str, *args: Any) -> None:
             sys.stderr.write(f"{self.address_string()} {format % args}\n")

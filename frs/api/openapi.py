@@ -155,7 +155,7 @@ def _request_body(kind: str) -> dict[str, Any]:
     second = kind == "verify"
     form: dict[str, Any] = {
         "file": {"type": "string", "format": "binary"},
-        "metadata": {"type": "string", "description": "JSON object, at most 4 KiB"},
+        "metadata": {"type": "object", "description": "JSON object, at most 4 KiB"},
     }
     json_props: dict[str, Any] = {
         "image_base64": {"type": "string", "format": "byte"},
@@ -174,7 +174,10 @@ def _request_body(kind: str) -> dict[str, Any]:
         "description": "The image: multipart field 'file', a raw image body, or JSON (base64 or an S3 "
         "reference). Inline bodies are limited to 6 MB; use an S3 reference beyond that.",
         "content": {
-            "multipart/form-data": {"schema": {"type": "object", "properties": form, "required": ["file"]}},
+            "multipart/form-data": {
+                "schema": {"type": "object", "properties": form, "required": ["file"]},
+                "encoding": {"metadata": {"contentType": "application/json"}},
+            },
             "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
             "image/png": {"schema": {"type": "string", "format": "binary"}},
             "image/webp": {"schema": {"type": "string", "format": "binary"}},

@@ -85,7 +85,11 @@ def parse_http_input(
         for name, part in parts.items():
             if name not in ("file", "file_b"):
                 text = part.data.decode("utf-8", "replace")
-                fields[name] = _json_fields(part.data) if name == "metadata" else text
+                if name == "metadata":
+                    if text.strip():  # an empty form field means "no metadata", as HTML forms send it
+                        fields[name] = _json_fields(part.data)
+                else:
+                    fields[name] = text
         return HttpInput(
             image=parts["file"].data if "file" in parts else None,
             image_b=parts["file_b"].data if "file_b" in parts else None,

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -15,46 +12,13 @@ from typing import Any
 
 import pytest
 
-from frs.config import REPO_ROOT
-from tests.support.s3 import free_port
+from tests.api.serve import running_server
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    port = free_port()
-    root = tmp_path_factory.mktemp("serve")
-    env = {
-        **os.environ,
-        "FRS_GALLERY_URI": str(root / "galleries"),
-        "FRS_CACHE_DIR": str(root / "cache"),
-        "FRS_SYNC_TTL": "0",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "frs", "serve", "--port", str(port)],
-        cwd=REPO_ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/health", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except (urllib.error.URLError, ConnectionError) as exc:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(
-                        f"frs serve did not start: {process.stderr.read() if process.stderr else ''!r}"
-                    ) from exc
-                time.sleep(0.2)
+    with running_server(tmp_path_factory.mktemp("serve")) as base:
         yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def curl(*args: str) -> tuple[int, Any]:

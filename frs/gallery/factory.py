@@ -1,0 +1,100 @@
+"""Open a gallery by name, choosing the backend from ``Settings.gallery_uri``.
+
+* ``s3://bucket/prefix`` -> the SQLite file ``<prefix>/<gallery>.sqlite`` in S3, cached locally;
+* ``postgresql://...`` (or ``postgres://``) -> PostgreSQL + pgvector (:mod:`frs.gallery.pgvector_store`);
+* anything else (a path, or a ``file://`` URL) -> the SQLite file ``<dir>/<gallery>.sqlite`` in that
+  local directory.
+
+Gallery objects are cached per process, so warm Lambda invocations reuse the in-memory matrix, the cached file
+and the S3 client or database connections.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from frs.config import Settings
+from frs.errors import FRSError
+from frs.gallery.names import validate_gallery_name
+from frs.gallery.sync import SyncedGallery
+from frs.gallery.transport import GALLERY_SUFFIX, Transport
+from frs.gallery.transport_local import LocalTransport
+from frs.gallery.transport_s3 import S3Transport, parse_s3_uri
+from frs.gallery.types import Gallery
+
+_galleries: dict[tuple[str, str, str, float], Gallery] = {}
+_galleries_lock = threading.Lock()
+
+
+def is_postgres_uri(uri: str) -> bool:
+    """True for the URIs the pgvector backend serves."""
+    return uri.startswith(("postgresql://", "postgres://"))
+
+
+def make_transport(uri: str) -> Transport:
+    """The transport for a file-based gallery URI (S3 or a local directory)."""
+    if uri.startswith("s3://"):
+        bucket, prefix = parse_s3_uri(uri)
+        return S3Transport(bucket, prefix)
+    if uri.startswith("file://"):
+        return LocalTransport(Path(unquote(urlparse(uri).path)))
+    if "://" in uri:
+        raise FRSError(
+            "storage_misconfigured",
+            f"FRS_GALLERY_URI scheme of {uri.split('://', maxsplit=1)[0]!r} is not supported "
+            "(use a directory, file://, s3:// or postgresql://)",
+        )
+    return LocalTransport(Path(uri))
+
+
+def cache_root(settings: Settings) -> Path:
+    """Where cached copies of file-based galleries live; one sub-directory per gallery URI."""
+    digest = hashlib.sha256(settings.gallery_uri.encode("utf-8")).hexdigest()[:16]
+    return settings.cache_dir / "galleries" / digest
+
+
+def open_gallery(name: str, settings: Settings) -> Gallery:
+    """The gallery ``name`` at ``settings.gallery_uri``, reused across calls in this process."""
+    name = validate_gallery_name(name)
+    key = (settings.gallery_uri, str(settings.cache_dir), name, settings.sync_ttl)
+    with _galleries_lock:
+        gallery = _galleries.get(key)
+        if gallery is None:
+            gallery = _create(name, settings)
+            _galleries[key] = gallery
+        return gallery
+
+
+def list_galleries(settings: Settings) -> list[str]:
+    """Names of the file-based galleries at ``settings.gallery_uri`` (not supported for PostgreSQL)."""
+    if is_postgres_uri(settings.gallery_uri):
+        raise FRSError("bad_request", "listing galleries is only supported for directory and S3 storage")
+    keys = make_transport(settings.gallery_uri).list_keys()
+    return [k[: -len(GALLERY_SUFFIX)] for k in keys]
+
+
+def clear_gallery_cache() -> None:
+    """Forget every cached gallery object (tests, or after changing settings in a long-lived process)."""
+    with _galleries_lock:
+        galleries = list(_galleries.values())
+        _galleries.clear()
+    for gallery in galleries:
+        close = getattr(gallery, "close", None)
+        if callable(close):
+            close()
+
+
+def _create(name: str, settings: Settings) -> Gallery:
+    uri = settings.gallery_uri
+    if is_postgres_uri(uri):
+        try:
+            from frs.gallery.pgvector_store import open_pgvector_gallery  # optional backend, loaded on demand
+        except ImportError as exc:
+            raise FRSError(
+                "storage_misconfigured", f"FRS_GALLERY_URI is PostgreSQL but its backend cannot load: {exc}"
+            ) from exc
+        return open_pgvector_gallery(uri, name)
+    return SyncedGallery(name, make_transport(uri), cache_root(settings), sync_ttl=settings.sync_ttl)

@@ -1,0 +1,112 @@
+"""Validation of everything a caller names or attaches: galleries, identities, face ids, metadata, page sizes.
+
+Every backend validates with these functions before touching storage, so all backends reject the same inputs
+with the same ``bad_request`` messages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+import uuid
+from typing import Any
+
+from frs.errors import FRSError
+
+MAX_IDENTITY_NAME = 128
+MAX_METADATA_BYTES = 4096
+MAX_PAGE_SIZE = 1000
+MAX_TOP_K = 1000
+
+# A gallery name becomes a file name and an S3 key: plain ASCII, no path separators, no leading dot.
+_GALLERY_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,63}")
+# Control characters, surrogates and line/paragraph separators make names unprintable or ambiguous in logs.
+_FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
+
+
+def validate_gallery_name(name: object) -> str:
+    """Return ``name`` if it is a valid gallery name (``[A-Za-z0-9_][A-Za-z0-9._-]{0,63}``), else 400."""
+    if not isinstance(name, str) or not _GALLERY_NAME.fullmatch(name):
+        raise FRSError(
+            "bad_request",
+            "gallery name must be 1-64 characters of A-Z a-z 0-9 . _ - and must not start with '.' or '-'",
+        )
+    return name
+
+
+def validate_identity_name(name: object) -> str:
+    """Return ``name`` if it is a valid identity name, else bad_request.
+
+    Valid: 1-128 Unicode characters, no control characters, no surrogates, no line/paragraph separators and no
+    '/'. Names are stored exactly as given (no normalisation, no trimming).
+    """
+    if not isinstance(name, str):
+        raise FRSError("bad_request", "identity name must be a string")
+    if not 1 <= len(name) <= MAX_IDENTITY_NAME:
+        raise FRSError("bad_request", f"identity name must be 1-{MAX_IDENTITY_NAME} characters long")
+    if "/" in name:
+        raise FRSError("bad_request", "identity name must not contain '/'")
+    for char in name:
+        if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
+            raise FRSError(
+                "bad_request", f"identity name must not contain control characters (found U+{ord(char):04X})"
+            )
+    return name
+
+
+def validate_face_id(face_id: object) -> str:
+    """Return the canonical lower-case form of a face id (a UUID), else bad_request."""
+    if not isinstance(face_id, str):
+        raise FRSError("bad_request", "face_id must be a string")
+    try:
+        parsed = uuid.UUID(face_id)
+    except ValueError as exc:
+        raise FRSError("bad_request", "face_id must be a UUID") from exc
+    return str(parsed)
+
+
+def serialize_metadata(metadata: object) -> str:
+    """Validate metadata (a JSON object of at most 4 KiB once serialised) and return its compact JSON text."""
+    if not isinstance(metadata, dict):
+        raise FRSError("bad_request", "metadata must be a JSON object")
+    try:
+        text = json.dumps(
+            metadata, ensure_ascii=False, allow_nan=False, separators=(",", ":"), sort_keys=True
+        )
+    except (TypeError, ValueError) as exc:
+        raise FRSError("bad_request", f"metadata is not valid JSON: {exc}") from exc
+    if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
+        raise FRSError("bad_request", f"metadata must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    return text
+
+
+def validate_metadata(metadata: object) -> dict[str, Any]:
+    """Return a validated deep copy of ``metadata`` (see :func:`serialize_metadata`)."""
+    loaded: dict[str, Any] = json.loads(serialize_metadata(metadata))
+    return loaded
+
+
+def validate_page_size(page_size: object) -> int:
+    """Return ``page_size`` if it is an integer in 1..1000, else bad_request."""
+    if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise FRSError("bad_request", f"page_size must be an integer between 1 and {MAX_PAGE_SIZE}")
+    return page_size
+
+
+def validate_top_k(top_k: object) -> int:
+    """Return ``top_k`` if it is an integer in 1..1000, else bad_request."""
+    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
+        raise FRSError("bad_request", f"top_k must be an integer between 1 and {MAX_TOP_K}")
+    return top_k
+
+
+def validate_prefix(prefix: object) -> str | None:
+    """Return a list prefix (None or a string of at most 128 characters without control characters)."""
+    if prefix is None or prefix == "":
+        return None
+    if not isinstance(prefix, str) or len(prefix) > MAX_IDENTITY_NAME:
+        raise FRSError("bad_request", f"prefix must be a string of at most {MAX_IDENTITY_NAME} characters")
+    if any(unicodedata.category(char) in _FORBIDDEN_CATEGORIES for char in prefix):
+        raise FRSError("bad_request", "prefix must not contain control characters")
+    return prefix
