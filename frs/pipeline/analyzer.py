@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -19,7 +20,7 @@ from frs.pipeline.align import align_face
 from frs.pipeline.decode import DecodedImage, decode_image
 from frs.pipeline.embedder import Embedder
 from frs.pipeline.runtime import create_session
-from frs.pipeline.scrfd import ScrfdDetector
+from frs.pipeline.scrfd import Detection, ScrfdDetector
 
 Box = tuple[float, float, float, float]
 
@@ -77,11 +78,28 @@ class FaceAnalyzer:
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, max_pixels=self.settings.max_pixels, max_side=self.settings.max_side)
 
+    def _detect_padded(self, rgb: npt.NDArray[np.uint8], threshold: float) -> list[Detection]:
+        """Second look for a face that fills the frame (selfies, ID crops): SCRFD's anchors expect some
+        context around a face, so detect again on a canvas with a black border and shift the results back."""
+        pad = max(rgb.shape[:2]) // 4
+        if pad < 4:
+            return []
+        canvas = np.asarray(
+            cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0)), dtype=np.uint8
+        )
+        shift = np.float32(pad)
+        return [
+            Detection(bbox=d.bbox - shift, score=d.score, landmarks=d.landmarks - shift)
+            for d in self.detector.detect(canvas, threshold)
+        ]
+
     def analyze(self, data: bytes, *, embed: bool = True, det_threshold: float | None = None) -> Analysis:
         """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False)."""
         image = self.decode(data)
         threshold = det_threshold if det_threshold is not None else self.settings.det_threshold
         detections = self.detector.detect(image.rgb, threshold)
+        if not detections:
+            detections = self._detect_padded(image.rgb, threshold)
         min_side = self.settings.min_face / image.scale
         detections = [d for d in detections if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) >= min_side]
         embeddings: list[npt.NDArray[np.float32] | None] = [None] * len(detections)

