@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PORT ?= 3000
 STAMP := $(VENV)/.installed
 
-.PHONY: install models testdata lint test run bench eval report clean
+.PHONY: install models testdata lint audit test run bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,8 +30,19 @@ lint: install
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-test: install models testdata lint
+# Report-only: advisories (or an unreachable vulnerability service) are printed, never fail the build.
+audit: install
+	-$(VENV)/bin/pip-audit --requirement requirements.txt --no-deps --disable-pip --progress-spinner off
+
+test: install models testdata lint audit
 	$(VENV)/bin/pytest
+
+# Figures for report.md (not part of `make test`: they take minutes and want a quiet machine).
+bench: install models testdata
+	$(PY) -m frs testdata dataset --dest out/dataset
+	$(PY) -m frs eval out/dataset --out docs/report/eval
+	$(PY) -m frs bench --out docs/report/bench.json
+	$(PY) -m frs report --eval docs/report/eval/eval.json --bench docs/report/bench.json --out report.md
 
 run: install models
 	$(PY) -m frs serve --port $(PORT)

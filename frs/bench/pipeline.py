@@ -73,7 +73,7 @@ def warm_latency(photos: dict[str, bytes], runs: int, settings: Settings) -> dic
         service = FaceService(
             Settings(**{**settings.__dict__, "gallery_uri": tmp, "cache_dir": Path(tmp) / "c"})
         )
-        service.add("bench", "someone", photos["person_a_1.jpg"])
+        service.add("bench", "someone", next(iter(photos.values())), largest=True)  # a non-empty gallery
         results: dict[str, Any] = {}
         for label, data in photos.items():
             results[label] = {
@@ -113,8 +113,12 @@ def throughput(image: bytes, seconds_hint: int, settings: Settings) -> dict[str,
 
 def faceanalysis_reference(photos: dict[str, bytes], runs: int, settings: Settings) -> dict[str, Any]:
     """The same detect+embed through insightface's FaceAnalysis with the same model files (ratio FRS / FA)."""
+    import warnings
+
     import cv2
     from insightface.app import FaceAnalysis
+
+    warnings.filterwarnings("ignore", category=FutureWarning, module="insightface")
 
     manifest = load_manifest(settings.pack, settings.models_dir)
     analyzer = load_analyzer(settings)
@@ -124,8 +128,7 @@ def faceanalysis_reference(photos: dict[str, bytes], runs: int, settings: Settin
         for spec in (manifest.detector, manifest.recognizer):
             (folder / spec.file).symlink_to(weight_path(manifest, spec, settings.models_dir))
         app = FaceAnalysis(
-            name="frs",
-            root=root,
+            name=str(folder),  # a directory path: insightface loads it as is, never downloads
             allowed_modules=["detection", "recognition"],
             providers=["CPUExecutionProvider"],
         )
