@@ -9,6 +9,10 @@ Throttling, 5xx and connection failures are retried by botocore's standard retry
 ``FRS_S3_MAX_ATTEMPTS`` attempts per request (default 3), plus up to two fresh attempts when a
 download stream breaks; after that ``storage_unavailable``. A missing bucket or denied access is
 ``storage_misconfigured``.
+
+A stalled connection is abandoned after ``FRS_S3_CONNECT_TIMEOUT`` (default 3 s) / ``FRS_S3_READ_TIMEOUT``
+(default 10 s, the longest wait for the next bytes of an answer) and retried like any connection error. The
+read timeout must leave room for the retries inside one invocation: Lambda and the HTTP API stop after 30 s.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from frs.gallery.diskio import disk_errors
 from frs.gallery.transport import GALLERY_SUFFIX, FetchResult, PreconditionFailed
 
 DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_CONNECT_TIMEOUT = 3.0
+DEFAULT_READ_TIMEOUT = 10.0
 _STREAM_ATTEMPTS = 3
 _CHUNK = 1 << 20
 
@@ -55,7 +61,7 @@ _MISCONFIGURED = {
 # 4xx answers that are about load or timing, not about our configuration.
 _TRANSIENT = {"RequestTimeout", "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded"}
 
-_clients: dict[tuple[str | None, str | None, str, int], Any] = {}
+_clients: dict[tuple[str | None, str | None, str, int, float, float], Any] = {}
 _clients_lock = threading.Lock()
 
 
@@ -68,8 +74,22 @@ def _max_attempts() -> int:
     try:
         value = int(raw) if raw else DEFAULT_MAX_ATTEMPTS
     except ValueError as exc:
-        raise FRSError("bad_request", f"FRS_S3_MAX_ATTEMPTS must be an integer, got {raw!r}") from exc
+        # A deployment setting, not the caller's input: a server-side misconfiguration.
+        raise FRSError(
+            "storage_misconfigured", f"FRS_S3_MAX_ATTEMPTS must be an integer, got {raw!r}"
+        ) from exc
     return max(1, value)
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 3600:
+        raise FRSError("storage_misconfigured", f"{name} must be a number of seconds > 0, got {raw!r}")
+    return value
 
 
 def s3_client() -> Any:
@@ -79,15 +99,17 @@ def s3_client() -> Any:
         os.environ.get("AWS_ENDPOINT_URL"),
         _region(),
         _max_attempts(),
+        _seconds("FRS_S3_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+        _seconds("FRS_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
     )
     with _clients_lock:
         client = _clients.get(key)
         if client is None:
             config = Config(
                 region_name=key[2],
-                retries={"mode": "standard", "max_attempts": key[3]},
-                connect_timeout=5,
-                read_timeout=30,
+                retries={"mode": "standard", "total_max_attempts": key[3]},  # includes the first try
+                connect_timeout=key[4],
+                read_timeout=key[5],
                 tcp_keepalive=True,
             )
             # boto3 itself resolves the endpoint from AWS_ENDPOINT_URL(_S3); nothing is hard-coded here.

@@ -44,7 +44,5 @@ def align_face(
     if height != width:
         template = template + np.array([0.0, (height - width) / 2.0])
     matrix = similarity_transform(landmarks, template)
-    warped = cv2.warpAffine(
-        rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0)
-    )
+    warped = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
     return np.asarray(warped, dtype=np.uint8)

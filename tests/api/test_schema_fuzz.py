@@ -7,11 +7,12 @@ Bounded: a few examples per operation. Asserts no 5xx, documented status codes, 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import checks
 from hypothesis import HealthCheck, settings
+from schemathesis import checks
 
 from frs.api.openapi import openapi_document
 from tests.api.serve import running_server
@@ -29,7 +30,7 @@ def fuzz_server(tmp_path_factory: pytest.TempPathFactory, s3_endpoint: S3Endpoin
 
 @schema.parametrize()
 @settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_conforms_to_its_schema(case: schemathesis.Case, fuzz_server: str) -> None:
+def test_api_conforms_to_its_schema(case: schemathesis.Case[Any], fuzz_server: str) -> None:
     # A schema-valid request can still be refused for what its bytes are (random bytes are not an image, a
     # random name is not enrolled), so "positive data acceptance" does not apply; every other check does.
     case.call_and_validate(

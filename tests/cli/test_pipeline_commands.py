@@ -38,8 +38,14 @@ def test_verify_genuine_and_impostor(capsys: pytest.CaptureFixture[str], testdat
 
 
 def test_verify_threshold_option(capsys: pytest.CaptureFixture[str], testdata: Path) -> None:
-    code, out, _ = run(capsys, "--threshold", "0.99", "verify", str(testdata / "person_b_1.jpg"),
-                       str(testdata / "person_b_2.jpg"))
+    code, out, _ = run(
+        capsys,
+        "--threshold",
+        "0.99",
+        "verify",
+        str(testdata / "person_b_1.jpg"),
+        str(testdata / "person_b_2.jpg"),
+    )
     assert code == 0 and out["match"] is False and out["threshold"] == 0.99
 
 
@@ -85,10 +91,16 @@ def test_python_dash_m_entry_point(testdata: Path) -> None:
     Image.open(testdata / "person_b_1.jpg").save(buffer, "WEBP")
     path = testdata.parent / "cli_probe.webp"
     path.write_bytes(buffer.getvalue())
-    result = subprocess.run([sys.executable, "-m", "frs", "detect", str(path)], capture_output=True, text=True,
-                            check=False, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "frs", "detect", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     assert len(json.loads(result.stdout)["faces"]) == 1
-    bad = subprocess.run([sys.executable, "-m", "frs", "frobnicate"], capture_output=True, text=True, check=False,
-                         timeout=60)
+    bad = subprocess.run(
+        [sys.executable, "-m", "frs", "frobnicate"], capture_output=True, text=True, check=False, timeout=60
+    )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr

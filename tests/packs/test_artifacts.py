@@ -56,7 +56,9 @@ def test_unpinned_artifact_needs_explicit_consent(tmp_path: Path, monkeypatch: p
 
 
 def test_unreachable_url_gives_a_clear_error(tmp_path: Path) -> None:
-    artifact = Artifact(key="x", sha256="0" * 64, url="http://127.0.0.1:9/nothing.zip", filename="nothing.zip")
+    artifact = Artifact(
+        key="x", sha256="0" * 64, url="http://127.0.0.1:9/nothing.zip", filename="nothing.zip"
+    )
     with pytest.raises(FRSError, match="container image build time"):
         fetch_artifact(artifact, tmp_path)
 

@@ -29,8 +29,15 @@ def test_detector_can_be_borrowed_from_another_pack(tmp_path: Path) -> None:
     manifest = {
         "name": "mine",
         "detector": {"from_pack": "embedded"},
-        "recognizer": {"file": "r.onnx", "input_size": [112, 112], "mean": [127.5, 127.5, 127.5],
-                       "std": 127.5, "color": "BGR", "dim": 512, "match_threshold": 0.3},
+        "recognizer": {
+            "file": "r.onnx",
+            "input_size": [112, 112],
+            "mean": [127.5, 127.5, 127.5],
+            "std": 127.5,
+            "color": "BGR",
+            "dim": 512,
+            "match_threshold": 0.3,
+        },
     }
     (tmp_path / "mine.json").write_text(json.dumps(manifest))
     pack = load_manifest("mine", tmp_path)
@@ -49,8 +56,9 @@ def test_detector_can_be_borrowed_from_another_pack(tmp_path: Path) -> None:
     ],
 )
 def test_malformed_manifests_are_refused(tmp_path: Path, recognizer: dict[str, object]) -> None:
-    (tmp_path / "bad.json").write_text(json.dumps({"name": "bad", "detector": {"from_pack": "embedded"},
-                                                   "recognizer": recognizer}))
+    (tmp_path / "bad.json").write_text(
+        json.dumps({"name": "bad", "detector": {"from_pack": "embedded"}, "recognizer": recognizer})
+    )
     with pytest.raises(FRSError) as caught:
         load_manifest("bad", tmp_path)
     assert caught.value.code == "model_unavailable"

@@ -29,7 +29,8 @@ def _only_live_inputs(data: bytes) -> bytes:
     live = [i for i in model.graph.input if i.name in consumed and i.name not in initializers]
     del model.graph.input[:]
     model.graph.input.extend(live)
-    return model.SerializeToString()
+    repaired: bytes = model.SerializeToString()
+    return repaired
 
 
 def test_repair_keeps_embeddings_and_allows_batches(tmp_path: Path) -> None:
