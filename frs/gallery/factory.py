@@ -19,6 +19,7 @@ from urllib.parse import unquote, urlparse
 from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.names import validate_gallery_name
+from frs.gallery.pg_secret import is_secret_uri, resolve_secret_uri
 from frs.gallery.sync import SyncedGallery
 from frs.gallery.transport import GALLERY_SUFFIX, Transport
 from frs.gallery.transport_local import LocalTransport
@@ -30,8 +31,8 @@ _galleries_lock = threading.Lock()
 
 
 def is_postgres_uri(uri: str) -> bool:
-    """True for the URIs the pgvector backend serves."""
-    return uri.startswith(("postgresql://", "postgres://"))
+    """True for the URIs the pgvector backend serves (directly, or through a Secrets Manager secret)."""
+    return uri.startswith(("postgresql://", "postgres://")) or is_secret_uri(uri)
 
 
 def make_transport(uri: str) -> Transport:
@@ -96,5 +97,5 @@ def _create(name: str, settings: Settings) -> Gallery:
             raise FRSError(
                 "storage_misconfigured", f"FRS_GALLERY_URI is PostgreSQL but its backend cannot load: {exc}"
             ) from exc
-        return open_pgvector_gallery(uri, name)
+        return open_pgvector_gallery(resolve_secret_uri(uri) if is_secret_uri(uri) else uri, name)
     return SyncedGallery(name, make_transport(uri), cache_root(settings), sync_ttl=settings.sync_ttl)
