@@ -30,11 +30,11 @@ from frs.export.pack import (
     check_detector_pack,
     ensure_free,
     install_pack,
-    sha256_of,
     validate_pack_name,
 )
 from frs.export.parity import ParityReport, check_parity
 from frs.export.spec import ARCH_BLOCKS, FORMATS, INPUT_NAME, INPUT_SIZE, OPSET, OUTPUT_NAME
+from frs.packs.artifacts import sha256_of
 from frs.packs.manifest import load_manifest
 
 

@@ -6,7 +6,6 @@ manifest is visible is always complete.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -51,14 +50,6 @@ def check_detector_pack(detector: str, models_dir: Path) -> None:
         load_manifest(detector, models_dir)
     except FRSError as exc:
         raise FRSError("bad_request", f"--detector {detector}: {exc.message}") from exc
-
-
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def build_manifest(
