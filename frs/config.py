@@ -58,6 +58,7 @@ class Settings:
     max_side: int = 4096  # larger images are scaled down on decode (memory bound)
     gallery_uri: str = field(default_factory=default_gallery_uri)
     sync_ttl: float = 5.0
+    pg_ef_search: int = 400  # pgvector HNSW candidates per query: recall vs latency (see pgvector_search)
     cache_dir: Path = field(
         default_factory=lambda: Path("/tmp/frs/cache") if _in_lambda() else REPO_ROOT / ".cache"
     )
@@ -81,5 +82,6 @@ class Settings:
             max_side=_env_int("FRS_MAX_SIDE", base.max_side),
             gallery_uri=os.environ.get("FRS_GALLERY_URI") or base.gallery_uri,
             sync_ttl=_env_float("FRS_SYNC_TTL", base.sync_ttl) or 0.0,
+            pg_ef_search=_env_int("FRS_PG_EF_SEARCH", base.pg_ef_search),
             cache_dir=Path(cache_dir) if cache_dir else base.cache_dir,
         )

@@ -97,5 +97,6 @@ def _create(name: str, settings: Settings) -> Gallery:
             raise FRSError(
                 "storage_misconfigured", f"FRS_GALLERY_URI is PostgreSQL but its backend cannot load: {exc}"
             ) from exc
-        return open_pgvector_gallery(resolve_secret_uri(uri) if is_secret_uri(uri) else uri, name)
+        database = resolve_secret_uri(uri) if is_secret_uri(uri) else uri
+        return open_pgvector_gallery(database, name, ef_search=settings.pg_ef_search)
     return SyncedGallery(name, make_transport(uri), cache_root(settings), sync_ttl=settings.sync_ttl)

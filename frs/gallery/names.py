@@ -66,6 +66,16 @@ def validate_face_id(face_id: object) -> str:
     return str(parsed)
 
 
+def _has_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def serialize_metadata(metadata: object) -> str:
     """Validate metadata (a JSON object of at most 4 KiB once serialised) and return its compact JSON text."""
     if not isinstance(metadata, dict):
@@ -78,6 +88,9 @@ def serialize_metadata(metadata: object) -> str:
         raise FRSError("bad_request", f"metadata is not valid JSON: {exc}") from exc
     if len(text.encode("utf-8")) > MAX_METADATA_BYTES:
         raise FRSError("bad_request", f"metadata must be at most {MAX_METADATA_BYTES} bytes as JSON")
+    if _has_nul(metadata):
+        # PostgreSQL's jsonb cannot hold U+0000; refuse it on every backend so they all accept the same input.
+        raise FRSError("bad_request", "metadata must not contain the NUL character (U+0000)")
     return text
 
 

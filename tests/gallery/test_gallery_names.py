@@ -88,3 +88,13 @@ def test_page_token_round_trip_and_rejection() -> None:
         assert err.value.code == "bad_request"
     with pytest.raises(FRSError):
         decode_page_token(token, "other-prefix")
+
+
+@pytest.mark.parametrize("metadata", [{"a": "x\x00y"}, {"k\x00": 1}, {"a": [{"b": "\x00"}]}])
+def test_metadata_with_nul_is_refused_on_every_backend(metadata: dict[str, object]) -> None:
+    with pytest.raises(FRSError, match="NUL"):
+        names.serialize_metadata(metadata)
+
+
+def test_escaped_backslash_u0000_text_is_not_nul() -> None:
+    assert names.serialize_metadata({"a": "\\u0000"}) == '{"a":"\\\\u0000"}'

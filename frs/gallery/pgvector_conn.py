@@ -1,0 +1,238 @@
+"""PostgreSQL connections for the pgvector gallery: one cached per URI, re-established once when dropped.
+
+A Lambda container serves many invocations in a row, so the connection outlives one request; the database
+(or a proxy, or a failover) may close it while the container is frozen. :meth:`Database.run` therefore
+runs each unit of work in its own transaction and, when the connection turns out to be dead, reconnects and
+runs it once more; a second failure becomes ``storage_unavailable``. Driver errors never escape as tracebacks
+and never carry the password of the URI.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import numpy as np
+import psycopg
+import psycopg.errors
+from psycopg.adapt import Dumper
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.pq import Format
+from psycopg.types import TypeInfo
+
+from frs.errors import FRSError
+from frs.gallery.types import Embedding
+
+T = TypeVar("T")
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+# Applied unless the URI sets them: fail fast instead of hanging a Lambda invocation on a dead network path.
+_DEFAULT_PARAMS = {
+    "connect_timeout": "5",
+    "application_name": "frs",
+    "keepalives": "1",
+    "keepalives_idle": "30",
+    "keepalives_interval": "10",
+    "keepalives_count": "3",
+}
+
+# Server messages at connect time that mean "fix the configuration", not "try again later". libpq reports them
+# without a SQLSTATE, so the text is all there is.
+_MISCONFIG_HINTS = (
+    "password authentication failed",
+    "authentication failed",
+    "no pg_hba.conf entry",
+    "does not exist",  # role or database
+    "permission denied",
+    "does not support ssl",
+    "ssl is not enabled",
+    "sslmode",
+    "no password supplied",
+)
+
+
+class PgVector:
+    """An embedding on its way to a ``vector`` parameter (binary wire format, exact float32)."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: Embedding) -> None:
+        self.values = values
+
+
+def _vector_dumper(vector_oid: int) -> type[Dumper]:
+    class VectorDumper(Dumper):
+        format = Format.BINARY
+        oid = vector_oid  # a class attribute, so binary COPY can find the dumper by type too
+
+        def dump(self, obj: Any) -> bytes:
+            values = np.ascontiguousarray(obj.values, dtype=">f4")
+            # pgvector's binary layout: int16 dim, int16 unused (0), dim x float4, all big-endian.
+            return struct.pack(">HH", values.shape[0], 0) + values.tobytes()
+
+    return VectorDumper
+
+
+def register_vector(conn: Connection) -> bool:
+    """Teach ``conn`` to send :class:`PgVector`; False while the extension is not installed yet."""
+    info = TypeInfo.fetch(conn, "vector")
+    if info is None:
+        return False
+    info.register(conn)  # the name, for COPY ... set_types(["vector", ...])
+    conn.adapters.register_dumper(PgVector, _vector_dumper(info.oid))
+    return True
+
+
+def redact_uri(uri: str) -> str:
+    """The URI without its password (or anything else secret), for messages and logs."""
+    try:
+        params = conninfo_to_dict(uri)
+    except psycopg.Error:
+        return "postgresql://<unparseable URI>"
+    user = params.get("user")
+    host = str(params.get("host") or "")
+    port = params.get("port")
+    dbname = params.get("dbname") or ""
+    netloc = f"{user}@" if user else ""
+    if host.startswith("/"):
+        return f"postgresql://{netloc}/{dbname}?host={host}"
+    return f"postgresql://{netloc}{host}{f':{port}' if port else ''}/{dbname}"
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    return text.replace(secret, "***") if secret else text
+
+
+class Database:
+    """One PostgreSQL endpoint: a lazily opened, reusable connection plus the retry policy around it."""
+
+    def __init__(self, uri: str) -> None:
+        try:
+            params = conninfo_to_dict(uri)
+        except psycopg.Error as exc:
+            raise FRSError("storage_misconfigured", f"invalid PostgreSQL URI: {exc}") from None
+        self.uri = uri
+        self.safe_uri = redact_uri(uri)
+        self._password = str(params["password"]) if params.get("password") else None
+        self._extra = {k: v for k, v in _DEFAULT_PARAMS.items() if k not in params}
+        self._conn: Connection | None = None
+        self._pid = os.getpid()
+        self._lock = threading.RLock()
+        #: Set by the schema layer once migrations are known to be applied on this endpoint.
+        self.schema_ready = False
+
+    # -- connection lifecycle -------------------------------------------------------------------------------
+
+    def _connect(self) -> Connection:
+        try:
+            conn = psycopg.connect(make_conninfo(self.uri, **self._extra), autocommit=True)
+        except psycopg.OperationalError as exc:
+            detail = _scrub(str(exc).strip(), self._password)
+            lowered = detail.lower()
+            if any(hint in lowered for hint in _MISCONFIG_HINTS):
+                raise FRSError(
+                    "storage_misconfigured", f"PostgreSQL at {self.safe_uri} refused the connection: {detail}"
+                ) from None
+            raise FRSError(
+                "storage_unavailable", f"cannot connect to PostgreSQL at {self.safe_uri}: {detail}"
+            ) from None
+        except psycopg.Error as exc:
+            raise FRSError(
+                "storage_misconfigured",
+                f"cannot use PostgreSQL URI {self.safe_uri}: {_scrub(str(exc), self._password)}",
+            ) from None
+        # No server-side prepared statements: they break behind PgBouncer in transaction mode and pin
+        # sessions in RDS Proxy, the usual way Lambda reaches Aurora; parsing our few queries is cheap.
+        conn.prepare_threshold = None
+        try:
+            register_vector(conn)
+        except psycopg.Error as exc:
+            conn.close()
+            raise FRSError(
+                "storage_unavailable",
+                f"PostgreSQL at {self.safe_uri} failed right after connecting: "
+                f"{_scrub(str(exc).strip(), self._password)}",
+            ) from None
+        return conn
+
+    def _connection(self) -> Connection:
+        if self._pid != os.getpid():
+            # A forked child must not use (or close) the parent's socket; psycopg skips the close in a child.
+            self._conn = None
+            self._pid = os.getpid()
+        if self._conn is None or self._conn.closed:
+            self._conn = self._connect()
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None and not self._conn.closed:
+                self._conn.close()
+            self._conn = None
+
+    # -- running work ---------------------------------------------------------------------------------------
+
+    def run(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` inside one transaction; reconnect and retry once if the connection was lost.
+
+        A deadlock or serialization failure is also retried once. FRSError raised by ``work`` rolls the
+        transaction back and propagates unchanged. If the connection dies during COMMIT, the first attempt
+        may have been committed; the retry is still safe because every write is idempotent or checked
+        (a re-add then reports ``created=False``, a repeated delete ``not_found``).
+        """
+        with self._lock:
+            for attempt in (1, 2):
+                conn = self._connection()
+                try:
+                    with conn.transaction():
+                        return work(conn)
+                except psycopg.errors.TransactionRollback as exc:
+                    if attempt == 2:
+                        raise FRSError(
+                            "conflict", f"concurrent update, please retry ({exc.sqlstate})"
+                        ) from None
+                except psycopg.OperationalError as exc:
+                    if not conn.closed:
+                        raise self._translate(exc) from None
+                    self._conn = None
+                    if attempt == 2:
+                        raise FRSError(
+                            "storage_unavailable",
+                            f"lost the connection to PostgreSQL at {self.safe_uri} twice: "
+                            f"{_scrub(str(exc).strip(), self._password)}",
+                        ) from None
+                except psycopg.Error as exc:
+                    if conn.closed:
+                        self._conn = None
+                    raise self._translate(exc) from None
+            raise AssertionError("unreachable")  # pragma: no cover
+
+    def _translate(self, exc: psycopg.Error) -> FRSError:
+        detail = _scrub(str(exc).strip(), self._password)
+        where = f"PostgreSQL at {self.safe_uri}"
+        if isinstance(exc, psycopg.errors.InsufficientPrivilege | psycopg.errors.UndefinedObject):
+            return FRSError("storage_misconfigured", f"{where}: {detail}")
+        if isinstance(exc, psycopg.errors.DiskFull | psycopg.errors.OutOfMemory):
+            return FRSError("insufficient_storage", f"{where}: {detail}")
+        if isinstance(exc, psycopg.errors.QueryCanceled | psycopg.errors.CannotConnectNow):
+            return FRSError("storage_unavailable", f"{where}: {detail}")
+        if isinstance(exc, psycopg.OperationalError):
+            return FRSError("storage_unavailable", f"{where}: {detail}")
+        return FRSError("internal_error", f"{where} failed ({exc.sqlstate or type(exc).__name__}): {detail}")
+
+
+_DATABASES: dict[str, Database] = {}
+_DATABASES_LOCK = threading.Lock()
+
+
+def database_for(uri: str) -> Database:
+    """The cached :class:`Database` for ``uri``: warm invocations reuse the same connection."""
+    with _DATABASES_LOCK:
+        db = _DATABASES.get(uri)
+        if db is None:
+            db = Database(uri)
+            _DATABASES[uri] = db
+        return db
