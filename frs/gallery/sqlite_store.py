@@ -93,7 +93,11 @@ def sqlite_errors(description: str) -> Iterator[None]:
     except sqlite3.DatabaseError as exc:
         code = getattr(exc, "sqlite_errorcode", None)
         if code == _SQLITE_FULL:
-            raise FRSError("insufficient_storage", f"no space left while writing {description}") from exc
+            raise FRSError(
+                "insufficient_storage",
+                "no space left on the local disk (FRS_CACHE_DIR) while preparing a new version of "
+                + description,
+            ) from exc
         if code in (_SQLITE_CORRUPT, _SQLITE_NOTADB) or not isinstance(exc, sqlite3.OperationalError):
             raise FRSError("storage_misconfigured", f"{description} is damaged: {exc}") from exc
         raise

@@ -33,6 +33,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
     ResponseStreamingError,
 )
+from urllib3.exceptions import HTTPError as URLLib3Error
 
 from frs.errors import FRSError
 from frs.gallery.diskio import disk_errors
@@ -42,6 +43,9 @@ DEFAULT_MAX_ATTEMPTS = 3
 DEFAULT_CONNECT_TIMEOUT = 3.0
 DEFAULT_READ_TIMEOUT = 10.0
 _STREAM_ATTEMPTS = 3
+# A connection that breaks while botocore reads an error or 304 answer's body escapes its retries as a raw
+# urllib3 error (botocore reads that body outside its retry handling); it is as transient as any other break.
+_BROKEN_STREAM = (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, URLLib3Error)
 _CHUNK = 1 << 20
 
 _MISCONFIGURED = {
@@ -155,7 +159,7 @@ class S3Transport:
         for attempt in range(_STREAM_ATTEMPTS):
             try:
                 return self._fetch_once(key, destination, if_none_match)
-            except (IncompleteReadError, ResponseStreamingError, ReadTimeoutError) as exc:
+            except _BROKEN_STREAM as exc:
                 if attempt == _STREAM_ATTEMPTS - 1:
                     raise self._translate(exc, "download", key) from exc
         raise AssertionError("unreachable")
@@ -210,7 +214,7 @@ class S3Transport:
             ):
                 raise PreconditionFailed(f"{self.describe(key)} changed: {code}") from exc
             raise self._translate(exc, "upload", key) from exc
-        except (BotoCoreError, NoCredentialsError) as exc:
+        except (BotoCoreError, NoCredentialsError, URLLib3Error) as exc:
             raise self._translate(exc, "upload", key) from exc
         return str(response["ETag"])
 
@@ -225,7 +229,7 @@ class S3Transport:
                     name = str(item["Key"])[len(base) :]
                     if name.endswith(GALLERY_SUFFIX):
                         keys.append(name)
-        except (ClientError, BotoCoreError) as exc:
+        except (ClientError, BotoCoreError, URLLib3Error) as exc:
             raise self._translate(exc, "list", "") from exc
         return sorted(keys)
 

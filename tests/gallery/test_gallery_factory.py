@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import types
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -63,24 +60,20 @@ def test_gallery_objects_are_cached_per_process(local_settings: Settings, tmp_pa
     assert open_gallery("people", local_settings) is not first
 
 
-def test_postgres_uris_dispatch_to_the_pgvector_backend(
-    local_settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    calls: list[tuple[str, str]] = []
-    sentinel = object()
+def test_postgres_uris_dispatch_to_the_pgvector_backend(local_settings: Settings) -> None:
+    """A real PostgreSQL (pgserver): both URI spellings open the pgvector backend, cached, with the
+    configured ef_search."""
+    from frs.gallery.pgvector_store import PgVectorGallery
+    from tests.support.postgres import shared_pg_server
 
-    def fake_open(uri: str, name: str) -> Any:
-        calls.append((uri, name))
-        return sentinel
-
-    module = types.ModuleType("frs.gallery.pgvector_store")
-    module.open_pgvector_gallery = fake_open  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "frs.gallery.pgvector_store", module)
-    for uri in ("postgresql://u@h/db", "postgres://u@h/db"):
-        settings = Settings(gallery_uri=uri, cache_dir=local_settings.cache_dir)
-        assert open_gallery("people", settings) is sentinel
-        assert open_gallery("people", settings) is sentinel  # cached
-    assert calls == [("postgresql://u@h/db", "people"), ("postgres://u@h/db", "people")]
+    uri = shared_pg_server().uri
+    spellings = (uri, "postgres://" + uri.split("://", 1)[1])
+    for spelled in spellings:
+        settings = Settings(gallery_uri=spelled, cache_dir=local_settings.cache_dir, pg_ef_search=123)
+        gallery = open_gallery("people", settings)
+        assert isinstance(gallery, PgVectorGallery)
+        assert gallery._ef_search == 123
+        assert open_gallery("people", settings) is gallery  # cached
 
 
 def test_list_galleries(
