@@ -12,6 +12,9 @@ exponential), download its version, re-apply the same mutation and try again; af
 attempts or ``max_write_seconds`` give up with ``FRSError('conflict')``. Each version carries a random
 ``write_id`` so a writer whose upload did land but whose answer got lost recognises its own version instead of
 applying the change twice.
+
+Large galleries (``FRS_ANN_MIN_FACES`` faces and more) are searched through an ANN index stored next to the
+file; :mod:`frs.gallery.ann` describes how writers keep it current and why results stay exact-scored.
 """
 
 from __future__ import annotations
@@ -27,6 +30,8 @@ from typing import Any, Generic, TypeVar
 
 from frs.errors import FRSError
 from frs.gallery import names, validate
+from frs.gallery.ann import AnnIndexManager
+from frs.gallery.ann_matcher import AnnMatcher
 from frs.gallery.diskio import disk_errors, publish, remove_quietly, temp_path
 from frs.gallery.matcher import Matcher
 from frs.gallery.paging import decode_page_token
@@ -91,6 +96,7 @@ class SyncedGallery:
         backoff_base: float = 0.02,
         backoff_cap: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
+        ann_min_faces: int | None = None,
     ) -> None:
         self.name = names.validate_gallery_name(name)
         self._key = name + GALLERY_SUFFIX
@@ -114,6 +120,10 @@ class SyncedGallery:
                 f"gallery cache directory {self._cache} is not usable: {exc.strerror}",
             ) from exc
         self._remove_stale_temps()
+        # ann_min_faces=None: from FRS_ANN_MIN_FACES (see frs.gallery.ann).
+        self._ann = AnnIndexManager(
+            name, transport, self._cache, recheck_seconds=sync_ttl, clock=clock, min_faces=ann_min_faces
+        )
 
     @property
     def location(self) -> str:
@@ -137,8 +147,7 @@ class SyncedGallery:
             if version.pack is None or version.db is None:
                 return [[] for _ in range(queries.shape[0])]
             self._check_pack(version.pack, pack)
-            if version.matcher is None:
-                version.matcher = Matcher(version.db.load_matrix())
+            version.matcher = self._ann.matcher(version.db, version.matcher, version.etag)
             matcher = version.matcher
         return matcher.search(queries, top_k)
 
@@ -217,6 +226,12 @@ class SyncedGallery:
             self._revalidate()
             assert self._version is not None
             return self._version.etag
+
+    def search_index_tag(self) -> str | None:
+        """The gallery version (write id) the ANN index serving searches describes; None: exact search."""
+        with self._lock:
+            matcher = self._version.matcher if self._version is not None else None
+            return matcher.tag if isinstance(matcher, AnnMatcher) else None
 
     def close(self) -> None:
         """Release the cached database handle and matrix."""
@@ -397,10 +412,17 @@ class SyncedGallery:
             self._install(etag, snapshot, self._cache_path(etag))
             snapshot = None
             self._validated_at = self._clock()
+            self._publish_search_index()
             return _Outcome(result, write_id, uploaded=True)
         finally:
             remove_quietly(work)
             remove_quietly(snapshot)
+
+    def _publish_search_index(self) -> None:
+        """After an upload: bring the shared ANN index up to the new version (large galleries only)."""
+        version = self._version
+        if version is not None and version.db is not None:
+            version.matcher = self._ann.publish(version.db, version.matcher, version.etag) or version.matcher
 
     def _sleep_backoff(self, attempt: int) -> None:
         # Full jitter: concurrent writers spread out instead of colliding again in lockstep.
