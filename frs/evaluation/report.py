@@ -264,8 +264,16 @@ def _warm(section: Any) -> list[str]:
     data = _dict(section)
     if not data or not all(isinstance(v, Mapping) for v in data.values()):
         return _generic(section)
+    # Either {operation: stats} or, as `frs bench` writes it, {photo: {operation: stats}}.
+    flat: dict[str, Any] = {}
+    for key, value in data.items():
+        nested = {op: st for op, st in _dict(value).items() if isinstance(st, Mapping)}
+        if nested and "p50" not in _dict(value):
+            flat.update({f"{op} · {key}": st for op, st in nested.items()})
+        else:
+            flat[key] = value
     rows = [
-        [op, *(_ms(_dict(stats).get(k)) for k in ("p50", "p95", "min", "max"))] for op, stats in data.items()
+        [op, *(_ms(_dict(stats).get(k)) for k in ("p50", "p95", "min", "max"))] for op, stats in flat.items()
     ]
     return _table(["operation", "p50", "p95", "min", "max"], rows)
 

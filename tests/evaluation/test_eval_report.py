@@ -123,3 +123,11 @@ def test_machine_info_describes_this_machine():
     assert info["numpy"] == np.__version__
     assert info["python"].count(".") == 2
     assert "onnxruntime" in info
+
+
+def test_warm_latency_per_photo_as_frs_bench_writes_it():
+    stats = {"p50": 12.5, "p95": 20.0, "min": 10.0, "max": 21.0}
+    bench = {"warm": {"one.jpg": {"detect": stats, "identify": {**stats, "p50": 30.0}}}}
+    text = render_report(None, bench, {}, [])
+    assert "| detect · one.jpg | 12.5 | 20.0 | 10.0 | 21.0 |" in text
+    assert "| identify · one.jpg | 30.0 |" in text
