@@ -73,20 +73,7 @@ def _face_record(identity: str, row: tuple[Any, ...]) -> FaceRecord:
 def _metadata_json(metadata: dict[str, Any] | None) -> str | None:
     if metadata is None:
         return None
-    text = serialize_metadata(metadata)
-    if _has_nul(metadata):  # jsonb cannot store NUL: refuse it as bad input rather than fail in the database
-        raise FRSError("bad_request", "metadata must not contain NUL characters")
-    return text
-
-
-def _has_nul(value: object) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list | tuple):
-        return any(_has_nul(v) for v in value)
-    return False
+    return serialize_metadata(metadata)  # also refuses NUL, which jsonb cannot store
 
 
 def _mismatch(bound: PackInfo, pack: PackInfo) -> FRSError:

@@ -9,7 +9,6 @@ independently of the script, that nothing was lost. Latencies are printed, never
 from __future__ import annotations
 
 import json
-import sqlite3
 import subprocess
 import sys
 import urllib.parse
@@ -21,8 +20,8 @@ from typing import Any
 import pytest
 
 from frs.config import REPO_ROOT
-from frs.gallery.sqlite_store import APPLICATION_ID
 from tests.api.serve import running_server
+from tests.support.gallery_files import faces_in_gallery_file
 from tests.support.s3 import S3Endpoint
 
 SCRIPT = REPO_ROOT / "scripts" / "load_test.py"
@@ -47,22 +46,6 @@ def all_listed(base: str) -> list[str]:
         if token is None:
             return names
     raise AssertionError("listing never ended")
-
-
-def faces_in_object(data: bytes, scratch: Path) -> dict[str, int]:
-    local = scratch / "object.sqlite"
-    local.write_bytes(data)
-    conn = sqlite3.connect(f"file:{local}?mode=ro", uri=True)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-        rows = conn.execute(
-            "SELECT i.name, COUNT(f.face_id) FROM identities i LEFT JOIN faces f ON f.identity_id = i.id "
-            "GROUP BY i.id"
-        ).fetchall()
-    finally:
-        conn.close()
-    return {str(name): int(count) for name, count in rows}
 
 
 @pytest.mark.slow
@@ -115,6 +98,6 @@ def test_concurrent_clients_on_two_servers_lose_nothing(
             assert [f["face_id"] for f in identity["faces"]] == [face_id]
 
     data = s3_endpoint.client().get_object(Bucket=bucket, Key=f"galleries/{GALLERY}.sqlite")["Body"].read()
-    stored = faces_in_object(data, tmp_path)
+    stored = faces_in_gallery_file(data, tmp_path)
     assert all(stored.get(name) == 1 for name in acknowledged)
     assert set(stored) <= set(acknowledged) | set(summary["unacknowledged_adds"])  # nothing invented

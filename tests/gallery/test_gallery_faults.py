@@ -13,7 +13,6 @@ import dataclasses
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -29,7 +28,6 @@ from frs.api.app import Application
 from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.factory import open_gallery
-from frs.gallery.sqlite_store import APPLICATION_ID
 from frs.gallery.sync import SyncedGallery
 from frs.gallery.transport_s3 import S3Transport
 from frs.gallery.types import Gallery, PackInfo
@@ -38,6 +36,7 @@ from frs.service import FaceService
 from tests.api.events import response_json, v2_event
 from tests.gallery.synthetic import FaceMaker
 from tests.support.faults import FaultProxy, ProxiedRequest
+from tests.support.gallery_files import faces_in_gallery_file
 from tests.support.s3 import S3Endpoint
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -71,20 +70,7 @@ class Bucket:
 
     def faces_per_identity(self) -> dict[str, int]:
         """{identity: face count} of the current object, after checking it is a sound FRS gallery file."""
-        local = self.scratch / f"object-{uuid.uuid4().hex}.sqlite"
-        local.write_bytes(self.raw())
-        conn = sqlite3.connect(f"file:{local}?mode=ro", uri=True)
-        try:
-            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-            assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
-            rows = conn.execute(
-                "SELECT i.name, COUNT(f.face_id) FROM identities i LEFT JOIN faces f ON f.identity_id = i.id "
-                "GROUP BY i.id"
-            ).fetchall()
-        finally:
-            conn.close()
-            local.unlink()
-        return {str(name): int(count) for name, count in rows}
+        return faces_in_gallery_file(self.raw(), self.scratch)
 
 
 @pytest.fixture
