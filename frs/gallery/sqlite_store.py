@@ -35,6 +35,8 @@ SCHEMA_VERSION = 1
 APPLICATION_ID = 0x46525347  # "FRSG"
 SQLITE_HEADER = b"SQLite format 3\x00"
 PAGE_SIZE = 16384
+# How many past write ids a version remembers (see recent_write_ids).
+RECENT_WRITE_IDS = 32
 
 _SQLITE_CORRUPT = 11
 _SQLITE_FULL = 13
@@ -466,10 +468,28 @@ class GalleryDB:
             row = self.conn.execute("SELECT value FROM meta WHERE key = 'write_id'").fetchone()
         return str(row[0]) if row else None
 
+    def recent_write_ids(self) -> list[str]:
+        """Ids of the last writes that built this version (newest last): a writer whose answer was lost
+        recognises its upload even after other writers have built on it."""
+        with sqlite_errors(self.description):
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'recent_write_ids'").fetchone()
+        try:
+            ids = json.loads(row[0]) if row else []
+        except (TypeError, ValueError):
+            ids = []
+        latest = self.write_id()
+        history = [str(i) for i in ids if isinstance(i, str)] if isinstance(ids, list) else []
+        return history if latest is None or latest in history else [*history, latest]
+
     def set_write_id(self, write_id: str) -> None:
-        """Stamp this version with the id of the write producing it."""
+        """Stamp this version with the id of the write producing it (and remember the last few)."""
+        history = [*self.recent_write_ids(), write_id][-RECENT_WRITE_IDS:]
         with self._transaction():
             self.conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_id', ?)", (write_id,))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('recent_write_ids', ?)",
+                (json.dumps(history),),
+            )
 
     def copy_to(self, path: Path) -> None:
         """Copy this database page by page into a new file (works even if our file was unlinked meanwhile)."""

@@ -367,9 +367,11 @@ class SyncedGallery:
                 if (
                     current is not None
                     and current.db is not None
-                    and current.db.write_id() == outcome.write_id
+                    and outcome.write_id in current.db.recent_write_ids()
                 ):
-                    return outcome.result  # our upload did land; only its answer was lost
+                    return (
+                        outcome.result
+                    )  # our upload did land (maybe built on since); only its answer was lost
             raise FRSError(
                 "conflict",
                 f"gallery {self.name!r} kept changing under concurrent writers; "

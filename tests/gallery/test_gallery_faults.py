@@ -243,11 +243,6 @@ def test_lost_answer_on_every_attempt_is_reported_and_converges(
     assert bucket.uploads() == uploads + 2  # B once, C once; the retried B uploaded nothing
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: a gallery file remembers only its latest write_id, so a writer whose answer was lost "
-    "and whose version another writer has already built on re-applies its change (delete -> not_found)",
-)
 def test_lost_answer_overtaken_by_another_writer_is_still_recognised(
     proxy: FaultProxy,
     gallery: Gallery,

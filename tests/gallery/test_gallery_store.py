@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -282,3 +283,16 @@ def test_failed_write_changes_nothing(gallery: Gallery, faces: FaceMaker, pack: 
         gallery.add_faces(batch, pack=pack)
     assert gallery.refresh() == before
     assert [i.name for i in gallery.list().identities] == ["A"]
+
+
+def test_a_version_remembers_its_recent_write_ids(tmp_path: Path) -> None:
+    from frs.gallery.sqlite_store import RECENT_WRITE_IDS, open_working_copy
+
+    db = open_working_copy(tmp_path / "g.sqlite", "g")
+    assert db.recent_write_ids() == []
+    ids = [f"w{i}" for i in range(RECENT_WRITE_IDS + 8)]
+    for write_id in ids:
+        db.set_write_id(write_id)
+    assert db.write_id() == ids[-1]
+    assert db.recent_write_ids() == ids[-RECENT_WRITE_IDS:]  # bounded, newest last
+    db.close()
