@@ -8,7 +8,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from frs.cli import gallery_commands, model_commands, pipeline_commands
+from frs.cli import (
+    gallery_commands,
+    measure_commands,
+    model_commands,
+    pipeline_commands,
+    service_commands,
+)
 from frs.cli.output import emit, emit_error
 from frs.config import Settings
 from frs.errors import FRSError
@@ -28,15 +34,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--gallery-uri", help="local directory or s3://bucket/prefix (default: FRS_GALLERY_URI)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    pipeline_commands.register(sub)
-    gallery_commands.register(sub)
-    model_commands.register(sub)
-    for optional in ("frs.cli.service_commands", "frs.cli.measure_commands"):
-        try:
-            module = __import__(optional, fromlist=["register"])
-        except ImportError:
-            continue
-        module.register(sub)
+    for commands in (pipeline_commands, gallery_commands, model_commands, service_commands, measure_commands):
+        commands.register(sub)
     return parser
 
 
