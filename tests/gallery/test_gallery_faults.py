@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from tests.gallery.synthetic import FaceMaker
 from tests.support.faults import FaultProxy, ProxiedRequest
 from tests.support.gallery_files import faces_in_gallery_file
 from tests.support.s3 import S3Endpoint
+from tests.support.tmpfs import tiny_tmpfs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = REPO_ROOT / "tests" / "gallery" / "gallery_worker.py"
@@ -403,17 +403,8 @@ def test_writer_killed_after_its_upload_converges_in_the_next_process(
 @pytest.fixture
 def tiny_cache_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs as the cache directory (needs root; skipped where mounting is not allowed)."""
-    mount_point = tmp_path / f"tiny-{uuid.uuid4().hex[:6]}"
-    mount_point.mkdir()
-    mounted = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)], capture_output=True, check=False
-    )
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    try:
+    with tiny_tmpfs(tmp_path) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def _files(root: Path) -> list[Path]:

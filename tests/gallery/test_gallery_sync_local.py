@@ -8,7 +8,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,6 +21,7 @@ from frs.gallery.transport import PreconditionFailed
 from frs.gallery.transport_local import LocalTransport
 from frs.gallery.types import Gallery, PackInfo
 from tests.gallery.synthetic import FaceMaker
+from tests.support.tmpfs import tiny_tmpfs
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 WORKER = REPO_ROOT / "tests" / "gallery" / "gallery_worker.py"
@@ -135,19 +135,8 @@ def test_unwritable_directory_is_misconfiguration(tmp_path: Path) -> None:
 @pytest.fixture
 def tiny_disk(tmp_path: Path) -> Iterator[Path]:
     """A 1 MiB tmpfs: a really full disk (needs root; skipped where mounting is not allowed)."""
-    mount_point = tmp_path / f"tiny-{uuid.uuid4().hex[:6]}"
-    mount_point.mkdir()
-    result = subprocess.run(
-        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount_point)],
-        capture_output=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {result.stderr.decode().strip()}")
-    try:
+    with tiny_tmpfs(tmp_path) as mount_point:
         yield mount_point
-    finally:
-        subprocess.run(["umount", "-l", str(mount_point)], check=False)
 
 
 def test_full_local_disk_is_insufficient_storage(
