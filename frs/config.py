@@ -58,7 +58,9 @@ class Settings:
     max_side: int = 4096  # larger images are scaled down on decode (memory bound)
     gallery_uri: str = field(default_factory=default_gallery_uri)
     sync_ttl: float = 5.0
-    pg_ef_search: int = 400  # pgvector HNSW candidates per query: recall vs latency (see pgvector_search)
+    pg_ef_search: int = (
+        400  # pgvector HNSW candidates per query: recall vs latency (see gallery.pgvector.search)
+    )
     cache_dir: Path = field(
         default_factory=lambda: Path("/tmp/frs/cache") if _in_lambda() else REPO_ROOT / ".cache"
     )

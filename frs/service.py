@@ -13,8 +13,8 @@ import numpy as np
 
 from frs.config import Settings
 from frs.errors import FRSError
-from frs.gallery.names import validate_identity_name
 from frs.gallery.types import FaceRecord, Gallery, Identity, NewFace
+from frs.gallery.validation import validate_identity_name
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer, load_analyzer
 
 MAX_TOP_K = 100

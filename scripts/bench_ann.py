@@ -3,11 +3,11 @@
     .venv/bin/python scripts/bench_ann.py [--sizes 100000 1000000] [--dims 128 512] [--queries 200]
         [--top-k 5] [--patch 100] [--json out.json]
 
-For each size x dim (data: :mod:`frs.gallery.ann_synthetic`, half genuine / half unknown queries) it reports:
-exact single-query latency (p50) and matrix size; index build time (all cores), file size, time to map the
-file (cold start) and the first query after mapping, single-query latency p50 and recall@5 against exact
-search (overall, genuine, unknown), how many queries fell back to exact; and a writer's incremental update:
-load a mutable copy, remove and insert ``--patch`` faces each, write the file.
+For each size x dim (data: :mod:`frs.gallery.search.synthetic`, half genuine / half unknown queries) it
+reports: exact single-query latency (p50) and matrix size; index build time (all cores), file size, time to
+map the file (cold start) and the first query after mapping, single-query latency p50 and recall@5 against
+exact search (overall, genuine, unknown), how many queries fell back to exact; and a writer's incremental
+update: load a mutable copy, remove and insert ``--patch`` faces each, write the file.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from frs.gallery import ann_index
-from frs.gallery.ann_index import IndexHeader
-from frs.gallery.ann_keys import KeyLookup, keys_from_face_ids
-from frs.gallery.ann_matcher import AnnMatcher
-from frs.gallery.ann_synthetic import clustered_gallery
-from frs.gallery.matcher import Matcher
+from frs.gallery.search.ann import index as ann_index
+from frs.gallery.search.ann.index import IndexHeader
+from frs.gallery.search.ann.keys import KeyLookup, keys_from_face_ids
+from frs.gallery.search.ann.matcher import AnnMatcher
+from frs.gallery.search.exact import Matcher
+from frs.gallery.search.synthetic import clustered_gallery
 
 
 def rss_mb() -> float:

@@ -33,16 +33,17 @@ import psycopg
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from frs.gallery.pgvector_conn import PgVector, register_vector
-from frs.gallery.pgvector_schema import create_gallery_index, drop_gallery_index, index_name
-from frs.gallery.pgvector_search import (
+from frs.gallery.pgvector.connection import PgVector, register_vector
+from frs.gallery.pgvector.schema import create_gallery_index, drop_gallery_index, index_name
+from frs.gallery.pgvector.search import (
     DEFAULT_EF_SEARCH,
     candidate_count,
     exact_identities_sql,
     nearest_faces_sql,
 )
-from frs.gallery.pgvector_store import PgVectorGallery, open_pgvector_gallery
-from frs.gallery.types import NewFace, PackInfo
+from frs.gallery.pgvector.store import PgVectorGallery, open_pgvector_gallery
+from frs.gallery.types import NewFace
+from frs.packs.info import PackInfo
 
 Matrix = np.ndarray[Any, np.dtype[np.float32]]
 
@@ -209,7 +210,7 @@ def main() -> int:
     server = None
     uri = args.uri
     if uri is None:
-        from tests.support.postgres import start_pg_server
+        from harness.postgres import start_pg_server
 
         server = start_pg_server()
         with psycopg.connect(server.uri, autocommit=True) as conn:

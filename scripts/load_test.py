@@ -10,7 +10,7 @@ the servers. Each client sends ``--requests`` requests, drawn from a seeded mix:
 person_b_2.jpg, or the 29-face Solvay photo), add (a distinct name per add and the same photo with a distinct
 trailing byte, so every add is a new face), and list (first page).
 
-Servers it starts reach S3 through :class:`tests.support.faults.FaultProxy`, which counts what S3 answered
+Servers it starts reach S3 through :class:`harness.faults.FaultProxy`, which counts what S3 answered
 (``PUT 412``: a writer lost an optimistic-concurrency race and re-applied its change). With
 ``--s3-fault-rate R`` the proxy also injects throttling, 500/503, stalls (timeouts) and connection resets,
 before or after the request reached S3, into a fraction R of all S3 requests (seeded); the servers then use
@@ -45,11 +45,11 @@ from pathlib import Path
 from typing import Any
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))  # the test harness (moto server, `frs serve` launcher) lives in tests/
+sys.path.insert(0, str(REPO_ROOT))  # the dev harness (moto server, `frs serve` launcher) lives in harness/
 
-from tests.api.serve import running_server  # noqa: E402
-from tests.support.faults import FAULT_KINDS, FaultProxy  # noqa: E402
-from tests.support.s3 import S3Endpoint, start_s3_endpoint  # noqa: E402
+from harness.faults import FAULT_KINDS, FaultProxy  # noqa: E402
+from harness.s3 import S3Endpoint, start_s3_endpoint  # noqa: E402
+from harness.serve import running_server  # noqa: E402
 
 OPERATIONS = ["identify", "identify_group", "add", "list"]
 WEIGHTS = [0.3, 0.1, 0.35, 0.25]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from frs.config import REPO_ROOT, Settings
-from tests.support.s3 import S3Endpoint, start_s3_endpoint
+from harness.s3 import S3Endpoint, start_s3_endpoint
 
 TESTDATA = REPO_ROOT / ".cache" / "testdata"
 

@@ -13,9 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from frs.gallery.matcher import Matcher
-from frs.gallery.sqlite_store import MatrixData, open_snapshot, open_working_copy
-from frs.gallery.types import NewFace, PackInfo
+from frs.gallery.file.store import MatrixData, open_snapshot, open_working_copy
+from frs.gallery.search.exact import Matcher
+from frs.gallery.types import NewFace
+from frs.packs.info import PackInfo
 
 
 def rss_bytes() -> int:

@@ -41,7 +41,7 @@ from frs.evaluation.metrics import (
     tar_at_far,
     top_k_accuracy,
 )
-from frs.gallery.types import PackInfo
+from frs.packs.info import PackInfo
 
 Vector = npt.NDArray[np.float32]
 

@@ -1,7 +1,7 @@
 """Open a gallery by name, choosing the backend from ``Settings.gallery_uri``.
 
 * ``s3://bucket/prefix`` -> the SQLite file ``<prefix>/<gallery>.sqlite`` in S3, cached locally;
-* ``postgresql://...`` (or ``postgres://``) -> PostgreSQL + pgvector (:mod:`frs.gallery.pgvector_store`);
+* ``postgresql://...`` (or ``postgres://``) -> PostgreSQL + pgvector (:mod:`frs.gallery.pgvector.store`);
 * anything else (a path, or a ``file://`` URL) -> the SQLite file ``<dir>/<gallery>.sqlite`` in that
   local directory.
 
@@ -18,13 +18,13 @@ from urllib.parse import unquote, urlparse
 
 from frs.config import Settings
 from frs.errors import FRSError
-from frs.gallery.names import validate_gallery_name
-from frs.gallery.pg_secret import is_secret_uri, resolve_secret_uri
-from frs.gallery.sync import SyncedGallery
-from frs.gallery.transport import GALLERY_SUFFIX, Transport
-from frs.gallery.transport_local import LocalTransport
-from frs.gallery.transport_s3 import S3Transport, parse_s3_uri
+from frs.gallery.file.sync import SyncedGallery
+from frs.gallery.file.transports.local import LocalTransport
+from frs.gallery.file.transports.protocol import GALLERY_SUFFIX, Transport
+from frs.gallery.file.transports.s3 import S3Transport, parse_s3_uri
+from frs.gallery.pgvector.secret import is_secret_uri, resolve_secret_uri
 from frs.gallery.types import Gallery
+from frs.gallery.validation import validate_gallery_name
 
 _galleries: dict[tuple[str, str, str, float], Gallery] = {}
 _galleries_lock = threading.Lock()
@@ -92,7 +92,7 @@ def _create(name: str, settings: Settings) -> Gallery:
     uri = settings.gallery_uri
     if is_postgres_uri(uri):
         try:
-            from frs.gallery.pgvector_store import open_pgvector_gallery  # optional backend, loaded on demand
+            from frs.gallery.pgvector.store import open_pgvector_gallery  # optional backend, loaded on demand
         except ImportError as exc:
             raise FRSError(
                 "storage_misconfigured", f"FRS_GALLERY_URI is PostgreSQL but its backend cannot load: {exc}"

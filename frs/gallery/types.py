@@ -12,15 +12,9 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from frs.packs.info import PackInfo
+
 Embedding = npt.NDArray[np.float32]
-
-
-@dataclass(frozen=True)
-class PackInfo:
-    """Which model produced the embeddings; a gallery holds vectors of exactly one pack."""
-
-    name: str
-    dim: int
 
 
 @dataclass(frozen=True)

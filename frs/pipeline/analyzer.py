@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 from frs.config import Settings
-from frs.gallery.types import PackInfo
+from frs.packs.info import PackInfo
 from frs.packs.manifest import PackManifest, load_manifest, weight_path
 from frs.pipeline.align import align_face
 from frs.pipeline.decode import DecodedImage, decode_image

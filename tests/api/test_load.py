@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 from frs.config import REPO_ROOT
-from tests.api.serve import running_server
+from harness.s3 import S3Endpoint
+from harness.serve import running_server
 from tests.support.gallery_files import faces_in_gallery_file
-from tests.support.s3 import S3Endpoint
 
 SCRIPT = REPO_ROOT / "scripts" / "load_test.py"
 CLIENTS, REQUESTS, SERVERS = 4, 40, 2

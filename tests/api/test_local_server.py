@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.api.serve import running_server
+from harness.serve import running_server
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from frs.api.app import Application
 from frs.api.direct import ACTIONS
 from frs.errors import ERROR_STATUS, FRSError
-from frs.gallery.names import validate_identity_name
+from frs.gallery.validation import validate_identity_name
 
 json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20)
 json_values = st.recursive(

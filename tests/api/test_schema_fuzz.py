@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from frs.api.openapi import openapi_document
-from tests.api.serve import running_server
-from tests.support.s3 import S3Endpoint
+from harness.s3 import S3Endpoint
+from harness.serve import running_server
 
 schema = schemathesis.openapi.from_dict(openapi_document())
 

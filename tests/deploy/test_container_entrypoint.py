@@ -22,9 +22,9 @@ from typing import Any
 import pytest
 
 from frs.config import REPO_ROOT
+from harness.s3 import start_s3_endpoint
 from tests.deploy.dockerfile import parse_copy, parse_dockerfile
 from tests.deploy.runtime_api import RuntimeApi
-from tests.support.s3 import start_s3_endpoint
 
 EVENTS = REPO_ROOT / "events"
 INVOKE_TIMEOUT = 120.0  # seconds; the first invocation may still be loading models on a busy machine

@@ -9,7 +9,7 @@ import numpy as np
 from frs.evaluation.metrics import open_set_metrics
 from frs.evaluation.report import machine_info, render_report
 from frs.evaluation.runner import EvalResult, IdentificationResult, ImageIssues, verify
-from frs.gallery.types import PackInfo
+from frs.packs.info import PackInfo
 
 MACHINE = {"cpu": "Test CPU 9000", "cores_logical": 2, "python": "3.11.9"}
 COMMANDS = ["frs eval data/ --out out/", "frs bench --out out/bench.json", "frs report out/"]

@@ -20,7 +20,7 @@ from frs.errors import FRSError
 from frs.evaluation.dataset import scan_dataset, split_dataset
 from frs.evaluation.metrics import equal_error_rate, roc_curve, tar_at_far
 from frs.evaluation.runner import Face, evaluate_dataset, evaluate_pairs
-from frs.gallery.types import PackInfo
+from frs.packs.info import PackInfo
 
 BIG = (0.0, 0.0, 100.0, 100.0)
 SMALL = (0.0, 0.0, 10.0, 10.0)

@@ -14,7 +14,7 @@ import pytest
 
 from frs.config import REPO_ROOT, Settings
 from frs.export.parity import MIN_COSINE
-from frs.gallery.types import PackInfo
+from frs.packs.info import PackInfo
 from frs.pipeline.align import align_face
 from frs.pipeline.analyzer import load_analyzer
 from frs.service import FaceService

@@ -10,9 +10,9 @@ import pytest
 
 from frs.config import Settings
 from frs.gallery.factory import clear_gallery_cache
-from frs.gallery.types import PackInfo
+from frs.packs.info import PackInfo
+from harness.s3 import S3Endpoint
 from tests.gallery.synthetic import TEST_PACK, FaceMaker
-from tests.support.s3 import S3Endpoint
 
 
 @pytest.fixture

@@ -6,7 +6,8 @@ import hashlib
 
 import numpy as np
 
-from frs.gallery.types import NewFace, PackInfo
+from frs.gallery.types import NewFace
+from frs.packs.info import PackInfo
 
 TEST_PACK = PackInfo(name="test-pack", dim=64)
 

@@ -16,9 +16,10 @@ import pytest
 from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.factory import open_gallery
-from frs.gallery.types import Gallery, PackInfo
+from frs.gallery.types import Gallery
+from frs.packs.info import PackInfo
+from harness.postgres import PgServer, shared_pg_server
 from tests.gallery.synthetic import FaceMaker
-from tests.support.postgres import PgServer, shared_pg_server
 
 ISO_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
 

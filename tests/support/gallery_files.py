@@ -6,7 +6,7 @@ import sqlite3
 import uuid
 from pathlib import Path
 
-from frs.gallery.sqlite_store import APPLICATION_ID
+from frs.gallery.file.store import APPLICATION_ID
 
 
 def faces_in_gallery_file(data: bytes, scratch: Path) -> dict[str, int]:

@@ -1,0 +1,1 @@
+"""Where shared gallery files live: ``protocol`` (what every transport offers), ``local``, ``s3``."""

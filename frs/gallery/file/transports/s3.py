@@ -1,0 +1,255 @@
+"""Gallery files as S3 objects (``s3://bucket/prefix`` -> ``<prefix>/<gallery>.sqlite``).
+
+Conditional requests do the concurrency control: ``If-None-Match`` on GET (304 keeps the cache) and
+``If-Match`` / ``If-None-Match: *`` on PUT (412 means another writer won). The client is plain boto3,
+so the endpoint comes from ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` and credentials from the
+usual chain; the region from ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (default us-east-1).
+
+Throttling, 5xx and connection failures are retried by botocore's standard retry mode, bounded by
+``FRS_S3_MAX_ATTEMPTS`` attempts per request (default 3), plus up to two fresh attempts when a
+download stream breaks; after that ``storage_unavailable``. A missing bucket or denied access is
+``storage_misconfigured``.
+
+A stalled connection is abandoned after ``FRS_S3_CONNECT_TIMEOUT`` (default 3 s) / ``FRS_S3_READ_TIMEOUT``
+(default 10 s, the longest wait for the next bytes of an answer) and retried like any connection error. The
+read timeout must leave room for the retries inside one invocation: Lambda and the HTTP API stop after 30 s.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    IncompleteReadError,
+    NoCredentialsError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+    ResponseStreamingError,
+)
+from urllib3.exceptions import HTTPError as URLLib3Error
+
+from frs.errors import FRSError
+from frs.gallery.file.diskio import disk_errors
+from frs.gallery.file.transports.protocol import GALLERY_SUFFIX, FetchResult, PreconditionFailed
+
+DEFAULT_MAX_ATTEMPTS = 3
+DEFAULT_CONNECT_TIMEOUT = 3.0
+DEFAULT_READ_TIMEOUT = 10.0
+_STREAM_ATTEMPTS = 3
+# A connection that breaks while botocore reads an error or 304 answer's body escapes its retries as a raw
+# urllib3 error (botocore reads that body outside its retry handling); it is as transient as any other break.
+_BROKEN_STREAM = (IncompleteReadError, ResponseStreamingError, ReadTimeoutError, URLLib3Error)
+_CHUNK = 1 << 20
+
+_MISCONFIGURED = {
+    "NoSuchBucket": "the bucket does not exist",
+    "AccessDenied": "access is denied (check the IAM policy: s3:GetObject, s3:PutObject, s3:ListBucket)",
+    "AllAccessDisabled": "all access to the bucket is disabled",
+    "InvalidAccessKeyId": "the access key id is not valid",
+    "SignatureDoesNotMatch": "the secret access key is wrong",
+    "ExpiredToken": "the session credentials have expired",
+    "InvalidToken": "the session token is not valid",
+    "InvalidBucketName": "the bucket name is not valid",
+    "PermanentRedirect": "the bucket is in another region (set AWS_REGION)",
+    "AuthorizationHeaderMalformed": "the region does not match the bucket's (set AWS_REGION)",
+    "NotImplemented": "the object store does not support conditional requests (If-Match / If-None-Match)",
+}
+
+# 4xx answers that are about load or timing, not about our configuration.
+_TRANSIENT = {"RequestTimeout", "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded"}
+
+_clients: dict[tuple[str | None, str | None, str, int, float, float], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def _region() -> str:
+    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
+
+
+def _max_attempts() -> int:
+    raw = os.environ.get("FRS_S3_MAX_ATTEMPTS", "")
+    try:
+        value = int(raw) if raw else DEFAULT_MAX_ATTEMPTS
+    except ValueError as exc:
+        # A deployment setting, not the caller's input: a server-side misconfiguration.
+        raise FRSError(
+            "storage_misconfigured", f"FRS_S3_MAX_ATTEMPTS must be an integer, got {raw!r}"
+        ) from exc
+    return max(1, value)
+
+
+def _seconds(name: str, default: float) -> float:
+    raw = os.environ.get(name, "")
+    try:
+        value = float(raw) if raw else default
+    except ValueError:
+        value = -1.0
+    if not 0 < value < 3600:
+        raise FRSError("storage_misconfigured", f"{name} must be a number of seconds > 0, got {raw!r}")
+    return value
+
+
+def s3_client() -> Any:
+    """The process-wide S3 client for the current endpoint/region settings (created once, then reused)."""
+    key = (
+        os.environ.get("AWS_ENDPOINT_URL_S3"),
+        os.environ.get("AWS_ENDPOINT_URL"),
+        _region(),
+        _max_attempts(),
+        _seconds("FRS_S3_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
+        _seconds("FRS_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
+    )
+    with _clients_lock:
+        client = _clients.get(key)
+        if client is None:
+            config = Config(
+                region_name=key[2],
+                retries={"mode": "standard", "total_max_attempts": key[3]},  # includes the first try
+                connect_timeout=key[4],
+                read_timeout=key[5],
+                tcp_keepalive=True,
+            )
+            # boto3 itself resolves the endpoint from AWS_ENDPOINT_URL(_S3); nothing is hard-coded here.
+            client = boto3.session.Session().client("s3", config=config)
+            _clients[key] = client
+        return client
+
+
+def parse_s3_uri(uri: str) -> tuple[str, str]:
+    """Split ``s3://bucket/prefix`` into (bucket, prefix without surrounding slashes)."""
+    rest = uri[len("s3://") :] if uri.startswith("s3://") else ""
+    bucket, _, prefix = rest.partition("/")
+    if not bucket:
+        raise FRSError("storage_misconfigured", f"FRS_GALLERY_URI {uri!r} has no bucket (s3://bucket/prefix)")
+    return bucket, prefix.strip("/")
+
+
+def _error_code(exc: ClientError) -> tuple[str, int]:
+    error = exc.response.get("Error", {})
+    status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+    return str(error.get("Code", "")), int(status or 0)
+
+
+class S3Transport:
+    """Conditional storage of whole gallery files in one bucket under one prefix."""
+
+    def __init__(self, bucket: str, prefix: str, client: Any | None = None) -> None:
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        return self._client if self._client is not None else s3_client()
+
+    def object_key(self, key: str) -> str:
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def describe(self, key: str) -> str:
+        return f"s3://{self.bucket}/{self.object_key(key)}"
+
+    def fetch(self, key: str, destination: Path, if_none_match: str | None) -> FetchResult:
+        for attempt in range(_STREAM_ATTEMPTS):
+            try:
+                return self._fetch_once(key, destination, if_none_match)
+            except _BROKEN_STREAM as exc:
+                if attempt == _STREAM_ATTEMPTS - 1:
+                    raise self._translate(exc, "download", key) from exc
+        raise AssertionError("unreachable")
+
+    def _fetch_once(self, key: str, destination: Path, if_none_match: str | None) -> FetchResult:
+        request: dict[str, Any] = {"Bucket": self.bucket, "Key": self.object_key(key)}
+        if if_none_match is not None:
+            request["IfNoneMatch"] = if_none_match
+        try:
+            response = self.client.get_object(**request)
+        except ClientError as exc:
+            code, status = _error_code(exc)
+            if status == 304 or code in ("304", "NotModified"):
+                return FetchResult("not_modified", if_none_match)
+            if code in ("NoSuchKey", "404") or (status == 404 and code != "NoSuchBucket"):
+                return FetchResult("missing")
+            raise self._translate(exc, "download", key) from exc
+        except (BotoCoreError, NoCredentialsError) as exc:
+            raise self._translate(exc, "download", key) from exc
+        body = response["Body"]
+        expected = response.get("ContentLength")
+        written = 0
+        with disk_errors(f"caching {self.describe(key)}"), destination.open("wb") as target:
+            for chunk in body.iter_chunks(_CHUNK):
+                target.write(chunk)
+                written += len(chunk)
+        if expected is not None and written != expected:
+            raise IncompleteReadError(actual_bytes=written, expected_bytes=expected)
+        return FetchResult("downloaded", str(response["ETag"]))
+
+    def put(self, key: str, source: Path, if_match: str | None) -> str:
+        request: dict[str, Any] = {
+            "Bucket": self.bucket,
+            "Key": self.object_key(key),
+            "ContentType": "application/vnd.sqlite3",
+        }
+        if if_match is None:
+            request["IfNoneMatch"] = "*"
+        else:
+            request["IfMatch"] = if_match
+        try:
+            with source.open("rb") as body:
+                response = self.client.put_object(Body=body, **request)
+        except ClientError as exc:
+            code, status = _error_code(exc)
+            # 412: another writer won; 409: a concurrent conditional write is in flight; NoSuchKey: the object
+            # we based our change on was deleted. All mean "re-read and re-apply".
+            if status in (409, 412) or code in (
+                "PreconditionFailed",
+                "ConditionalRequestConflict",
+                "NoSuchKey",
+            ):
+                raise PreconditionFailed(f"{self.describe(key)} changed: {code}") from exc
+            raise self._translate(exc, "upload", key) from exc
+        except (BotoCoreError, NoCredentialsError, URLLib3Error) as exc:
+            raise self._translate(exc, "upload", key) from exc
+        return str(response["ETag"])
+
+    def list_keys(self) -> list[str]:
+        base = f"{self.prefix}/" if self.prefix else ""
+        keys: list[str] = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=base, Delimiter="/"
+            ):
+                for item in page.get("Contents", []):
+                    name = str(item["Key"])[len(base) :]
+                    if name.endswith(GALLERY_SUFFIX):
+                        keys.append(name)
+        except (ClientError, BotoCoreError, URLLib3Error) as exc:
+            raise self._translate(exc, "list", "") from exc
+        return sorted(keys)
+
+    def _translate(self, exc: Exception, action: str, key: str) -> FRSError:
+        where = self.describe(key) if key else f"s3://{self.bucket}/{self.prefix}"
+        if isinstance(exc, (NoCredentialsError, PartialCredentialsError)):
+            return FRSError("storage_misconfigured", f"cannot {action} {where}: no AWS credentials found")
+        if isinstance(exc, ClientError):
+            code, status = _error_code(exc)
+            if code in _MISCONFIGURED:
+                return FRSError("storage_misconfigured", f"cannot {action} {where}: {_MISCONFIGURED[code]}")
+            if status == 403:
+                return FRSError(
+                    "storage_misconfigured", f"cannot {action} {where}: access is denied ({code})"
+                )
+            if status >= 500 or status == 0 or code in _TRANSIENT:
+                return FRSError(
+                    "storage_unavailable", f"cannot {action} {where}: S3 answered {status} {code}"
+                )
+            return FRSError(
+                "storage_misconfigured", f"cannot {action} {where}: S3 rejected the request: {code}"
+            )
+        return FRSError("storage_unavailable", f"cannot {action} {where}: {type(exc).__name__}")
