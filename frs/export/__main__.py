@@ -1,20 +1,15 @@
-"""``python -m frs.export --arch ir50 --checkpoint FILE --format arcface --name PACK``."""
+"""``python -m frs.export ARGS`` is ``frs models export ARGS`` (same options, output and exit codes)."""
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 
-from frs.export.cli import add_export_arguments, run_export
+from frs.cli.main import main as frs_main
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m frs.export", description="Export an IResNet PyTorch checkpoint to an FRS model pack."
-    )
-    add_export_arguments(parser)
-    return run_export(parser.parse_args(argv))
+    return frs_main(["models", "export", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":

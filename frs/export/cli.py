@@ -1,20 +1,16 @@
-"""``frs models export``: a PyTorch IResNet checkpoint in, an FRS model pack out.
+"""``frs models export``: its options and what running it does (a PyTorch IResNet checkpoint in, a pack out).
 
 Torch-free at import time: torch (a build-time tool, never in the Lambda image) is imported only when an
-export actually runs. Mounted by the ``frs`` CLI through ``add_export_parser``; also runnable as
-``python -m frs.export``.
+export actually runs. The ``frs`` CLI mounts it (:mod:`frs.cli.export_commands`); ``python -m frs.export`` is
+the same command. This module knows nothing about the CLI around it.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from pathlib import Path
 from typing import Any
 
-from frs.cli.output import emit_error
-from frs.config import Settings
 from frs.errors import FRSError
 from frs.export.spec import ARCH_BLOCKS, FORMATS
 
@@ -22,7 +18,7 @@ _TORCH_HINT = "model export needs PyTorch (build-time only): .venv/bin/pip insta
 
 
 def add_export_arguments(parser: argparse.ArgumentParser) -> None:
-    """The export options, shared by ``frs models export`` and ``python -m frs.export``."""
+    """The options of ``frs models export``."""
     parser.add_argument("--arch", required=True, choices=sorted(ARCH_BLOCKS), help="backbone depth")
     parser.add_argument(
         "--checkpoint", required=True, type=Path, help="PyTorch checkpoint (.pt / .pth / .ckpt)"
@@ -54,19 +50,6 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for export and parity check")
 
 
-def add_export_parser(subparsers: Any) -> argparse.ArgumentParser:
-    """Mount ``export`` on an argparse sub-parser group (``frs models``)."""
-    parser: argparse.ArgumentParser = subparsers.add_parser(
-        "export",
-        help="export an ArcFace / AdaFace IResNet PyTorch checkpoint to a model pack",
-        description="Convert an IResNet checkpoint to ONNX, check it against PyTorch, write a model pack.",
-    )
-    add_export_arguments(parser)
-    # `frs` calls args.run(service, args) and prints the returned dict; run_export serves standalone use.
-    parser.set_defaults(run=lambda service, args: export_from_args(args, service.settings.models_dir))
-    return parser
-
-
 def export_from_args(args: argparse.Namespace, default_models_dir: Path) -> dict[str, Any]:
     """Run the export the parsed ``args`` describe; returns the JSON-able result, raises ``FRSError``."""
     try:
@@ -90,14 +73,3 @@ def export_from_args(args: argparse.Namespace, default_models_dir: Path) -> dict
         threads=args.threads,
     )
     return export_pack(request).to_dict()
-
-
-def run_export(args: argparse.Namespace) -> int:
-    """Standalone entry: export, print the result as JSON on stdout; exit code 0, or 2 / 1 on error."""
-    try:
-        result = export_from_args(args, Settings.from_env().models_dir)
-    except FRSError as exc:
-        return emit_error(exc)
-    json.dump(result, sys.stdout, indent=2)
-    sys.stdout.write("\n")
-    return 0

@@ -3,6 +3,10 @@
 A manifest says where each ONNX file comes from (a pinned artifact and the member inside it), how to feed it
 (input size, mean/std, colour order) and what it produces (embedding dim, recommended match threshold).
 Preprocessing is read from here and never guessed from the model.
+
+Some keys are records for people and are not loaded: the per-file ``licence`` (``frs models list`` shows the
+pack's), and the recognizer's ``kind`` (the training recipe it came from). The detection score threshold is
+a setting (``FRS_DET_THRESHOLD``), not a manifest field.
 """
 
 from __future__ import annotations
@@ -42,7 +46,6 @@ class ModelFile:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     color: str  # "RGB" or "BGR": channel order the network expects
-    licence: str
     repair: bool = False
     from_pack: str | None = None  # reuse this file from another pack
 
@@ -50,13 +53,11 @@ class ModelFile:
 @dataclass(frozen=True)
 class DetectorSpec(ModelFile):
     kind: str = "scrfd"
-    score_threshold: float = 0.5
     nms_threshold: float = 0.4
 
 
 @dataclass(frozen=True)
 class RecognizerSpec(ModelFile):
-    kind: str = "arcface"
     dim: int = 512
     match_threshold: float = 0.3
 
@@ -69,7 +70,6 @@ class PackManifest:
     artifacts: dict[str, Artifact]
     detector: DetectorSpec
     recognizer: RecognizerSpec
-    path: Path
 
 
 def _triple(value: Any, field: str) -> tuple[float, float, float]:
@@ -94,7 +94,6 @@ def _model_file_fields(raw: dict[str, Any], role: str) -> dict[str, Any]:
         "mean": _triple(raw.get("mean", 0.0), f"{role}.mean"),
         "std": _triple(raw.get("std", 1.0), f"{role}.std"),
         "color": color,
-        "licence": str(raw.get("licence", "")),
         "repair": bool(raw.get("repair", False)),
     }
 
@@ -141,13 +140,11 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
             detector = DetectorSpec(
                 **_model_file_fields(det_raw, "detector"),
                 kind=str(det_raw.get("kind", "scrfd")),
-                score_threshold=float(det_raw.get("score_threshold", 0.5)),
                 nms_threshold=float(det_raw.get("nms_threshold", 0.4)),
             )
         rec_raw = raw["recognizer"]
         recognizer = RecognizerSpec(
             **_model_file_fields(rec_raw, "recognizer"),
-            kind=str(rec_raw.get("kind", "arcface")),
             dim=int(rec_raw["dim"]),
             match_threshold=float(rec_raw["match_threshold"]),
         )
@@ -158,7 +155,6 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
             artifacts=artifacts,
             detector=detector,
             recognizer=recognizer,
-            path=path,
         )
     except FRSError:
         raise

@@ -93,10 +93,10 @@ class FaceAnalyzer:
             for d in self.detector.detect(canvas, threshold)
         ]
 
-    def analyze(self, data: bytes, *, embed: bool = True, det_threshold: float | None = None) -> Analysis:
+    def analyze(self, data: bytes, *, embed: bool = True) -> Analysis:
         """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False)."""
         image = self.decode(data)
-        threshold = det_threshold if det_threshold is not None else self.settings.det_threshold
+        threshold = self.settings.det_threshold
         detections = self.detector.detect(image.rgb, threshold)
         if not detections:
             detections = self._detect_padded(image.rgb, threshold)

@@ -19,7 +19,6 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ import numpy as np
 
 from frs.errors import FRSError
 from frs.gallery.paging import encode_page_token
+from frs.gallery.search.matrix import MatrixData
 from frs.gallery.types import AddResult, Embedding, FaceRecord, Identity, ListPage, NewFace
 from frs.packs.info import PackInfo
 
@@ -74,15 +74,6 @@ def _migrate_to_v1(conn: sqlite3.Connection) -> None:
 MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_v1}
 
 
-@dataclass(frozen=True)
-class MatrixData:
-    """All embeddings of a gallery, grouped by identity (rows of one identity are contiguous)."""
-
-    embeddings: Embedding  # (n_faces, dim) float32
-    starts: np.ndarray[Any, np.dtype[np.int64]]  # first row of each identity, ascending
-    names: list[str]  # identity name per group
-
-
 def now_iso() -> str:
     """Current UTC time, ISO 8601 with milliseconds and a Z suffix."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -125,12 +116,6 @@ def upgrade_file(path: Path, description: str) -> None:
     if check_file(path, description) == SCHEMA_VERSION:
         return
     conn = open_working_copy(path, description)
-    conn.close()
-
-
-def create_empty(path: Path) -> None:
-    """Create a new, empty gallery file at ``path`` with the current schema."""
-    conn = open_working_copy(path, str(path))
     conn.close()
 
 
@@ -315,8 +300,8 @@ class GalleryDB:
     def load_matrix(self) -> MatrixData:
         """Every embedding as one float32 matrix, rows grouped by identity, for the in-memory matcher."""
         pack = self.pack()
+        count = self.face_count()
         with sqlite_errors(self.description):
-            count = self.conn.execute("SELECT COUNT(*) FROM faces").fetchone()[0]
             dim = pack.dim if pack else 0
             embeddings = np.empty((count, dim), dtype=np.float32)
             starts: list[int] = []
@@ -339,6 +324,24 @@ class GalleryDB:
         return MatrixData(
             embeddings=embeddings[:row_index], starts=np.asarray(starts, dtype=np.int64), names=names
         )
+
+    def row_face_ids(self) -> tuple[list[str], list[int]]:
+        """Each matrix row's face id and owning identity (row id), in :meth:`load_matrix`'s row order."""
+        with sqlite_errors(self.description):
+            rows = self.conn.execute(
+                "SELECT f.face_id, f.identity_id FROM faces f "
+                "JOIN identities i ON i.id = f.identity_id ORDER BY f.identity_id, f.rowid"
+            ).fetchall()
+        return [str(r[0]) for r in rows], [int(r[1]) for r in rows]
+
+    def face_count(self) -> int:
+        """How many faces this version holds (every identity together)."""
+        with sqlite_errors(self.description):
+            return int(self.conn.execute("SELECT COUNT(*) FROM faces").fetchone()[0])
+
+    def change_count(self) -> int:
+        """Rows changed through this connection so far: unchanged after a mutation that changed nothing."""
+        return int(self.conn.total_changes)
 
     def _face_record(self, identity: str, row: tuple[Any, ...]) -> FaceRecord:
         bbox = json.loads(row[4])

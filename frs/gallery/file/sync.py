@@ -118,11 +118,6 @@ class SyncedGallery:
             name, transport, self._cache, recheck_seconds=sync_ttl, clock=clock, min_faces=ann_min_faces
         )
 
-    @property
-    def location(self) -> str:
-        """Where the shared gallery file lives (for messages)."""
-        return self._transport.describe(self._key)
-
     # ----- Gallery interface: reads ------------------------------------------------------------------------
 
     def pack(self) -> PackInfo | None:
@@ -386,9 +381,9 @@ class SyncedGallery:
                     base.db.copy_to(work)
                 db = open_working_copy(work, description)
                 try:
-                    changes_before = db.conn.total_changes
+                    changes_before = db.change_count()
                     result = mutation(db)
-                    if db.conn.total_changes == changes_before:
+                    if db.change_count() == changes_before:
                         # Nothing changed (e.g. an idempotent re-add): no new version to upload.
                         return _Outcome(result, write_id, uploaded=True)
                     db.set_write_id(write_id)

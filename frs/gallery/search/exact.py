@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from frs.gallery.file.store import MatrixData
+from frs.gallery.search.matrix import MatrixData
 from frs.gallery.types import Candidate, Embedding
 
 # Bound the (queries x faces) similarity block so a photo with many faces against a huge gallery stays small.

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from frs.gallery.file.store import MatrixData
+from frs.gallery.search.matrix import MatrixData
 from frs.gallery.types import Embedding
 
 _CHUNK = 65536

@@ -17,7 +17,6 @@ import pytest
 
 from frs.config import REPO_ROOT
 from frs.errors import FRSError
-from frs.gallery.file.store import MatrixData
 from frs.gallery.file.sync import SyncedGallery
 from frs.gallery.file.transports.local import LocalTransport
 from frs.gallery.file.transports.s3 import S3Transport
@@ -26,6 +25,7 @@ from frs.gallery.search.ann import manager as ann
 from frs.gallery.search.ann.keys import KeyLookup, keys_from_face_ids
 from frs.gallery.search.ann.matcher import MAX_ANN_TOP_K, AnnMatcher
 from frs.gallery.search.exact import Matcher
+from frs.gallery.search.matrix import MatrixData
 from frs.gallery.search.synthetic import clustered_gallery
 from frs.gallery.types import NewFace
 from frs.packs.info import PackInfo

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from frs.gallery.file.store import MatrixData
 from frs.gallery.search.exact import Matcher
+from frs.gallery.search.matrix import MatrixData
 
 
 def unit_rows(rng: np.random.Generator, n: int, dim: int) -> np.ndarray:

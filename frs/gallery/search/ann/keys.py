@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from frs.gallery.file.store import GalleryDB, MatrixData, sqlite_errors
+from frs.gallery.search.matrix import MatrixData
 
 Keys = np.ndarray[Any, np.dtype[np.uint64]]
 Rows = np.ndarray[Any, np.dtype[np.int64]]
@@ -49,24 +49,20 @@ def keys_from_face_ids(face_ids: Sequence[str]) -> Keys:
     return np.array([_key_of(f) for f in face_ids], dtype=np.uint64)
 
 
-def load_face_keys(db: GalleryDB, data: MatrixData) -> Keys | None:
-    """Keys aligned with the rows of ``data`` (as loaded by ``db.load_matrix()``); None if they do not align.
+def aligned_keys(data: MatrixData, face_ids: Sequence[str], owners: Sequence[int]) -> Keys | None:
+    """Keys for the rows of ``data``, given each row's face id and owning identity; None if they do not align.
 
-    Uses the same ordering as :meth:`GalleryDB.load_matrix` and checks that the identity boundaries agree,
-    so a change in either query shows up as "no keys" (exact search) rather than as wrong rows.
+    ``face_ids`` / ``owners`` come from the store in the order of its matrix (``row_face_ids``); the identity
+    boundaries must agree with ``data.starts``, so a change in either ordering shows up as "no keys" (exact
+    search) rather than as wrong rows.
     """
-    with sqlite_errors(db.description):
-        rows = db.conn.execute(
-            "SELECT f.face_id, f.identity_id FROM faces f "
-            "JOIN identities i ON i.id = f.identity_id ORDER BY f.identity_id, f.rowid"
-        ).fetchall()
-    if len(rows) != data.embeddings.shape[0]:
+    if len(face_ids) != data.embeddings.shape[0] or len(owners) != len(face_ids):
         return None
-    identity_ids = np.fromiter((r[1] for r in rows), dtype=np.int64, count=len(rows))
+    identity_ids = np.asarray(owners, dtype=np.int64)
     boundaries = np.flatnonzero(np.diff(identity_ids, prepend=identity_ids[:1] - 1) != 0)
     if not np.array_equal(boundaries.astype(np.int64), data.starts):
         return None
-    return keys_from_face_ids([r[0] for r in rows])
+    return keys_from_face_ids(face_ids)
 
 
 class KeyLookup:

@@ -44,15 +44,15 @@ import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from frs.errors import FRSError
 from frs.gallery.file.diskio import disk_errors, publish, remove_quietly, temp_path
-from frs.gallery.file.store import GalleryDB, MatrixData, sqlite_errors
 from frs.gallery.file.transports.protocol import PreconditionFailed, Transport
-from frs.gallery.search.ann.keys import KeyLookup, load_face_keys
+from frs.gallery.search.ann.keys import KeyLookup, aligned_keys
 from frs.gallery.search.ann.matcher import AnnMatcher
 from frs.gallery.search.exact import Matcher
+from frs.gallery.search.matrix import MatrixData
 
 if TYPE_CHECKING:  # usearch (behind the index module) loads only once a gallery is large enough to need it
     from frs.gallery.search.ann.index import LoadedIndex
@@ -79,14 +79,21 @@ def min_faces_from_env() -> int:
     return max(1, value)
 
 
-def version_tag(db: GalleryDB, etag: str | None) -> str:
+class GalleryVersion(Protocol):
+    """What the index side needs from one gallery version (the SQLite store's ``GalleryDB`` provides it)."""
+
+    def write_id(self) -> str | None: ...
+
+    def face_count(self) -> int: ...
+
+    def load_matrix(self) -> MatrixData: ...
+
+    def row_face_ids(self) -> tuple[list[str], list[int]]: ...
+
+
+def version_tag(db: GalleryVersion, etag: str | None) -> str:
     """What an index must be tagged with to describe this gallery version."""
     return db.write_id() or f"etag:{etag}"
-
-
-def _face_count(db: GalleryDB) -> int:
-    with sqlite_errors(db.description):
-        return int(db.conn.execute("SELECT COUNT(*) FROM faces").fetchone()[0])
 
 
 def _data_of(matcher: Matcher) -> MatrixData:
@@ -116,13 +123,13 @@ class AnnIndexManager:
         self._local: LoadedIndex | None = None  # the newest index this process holds (of any version)
         self._checked_at = float("-inf")
         # Per gallery version (its open database): the key lookup, built once (a full scan of the faces).
-        self._lookup: tuple[GalleryDB, KeyLookup | None] | None = None
+        self._lookup: tuple[GalleryVersion, KeyLookup | None] | None = None
         # (index file, version tag) a reader found too far behind to patch: skipped until either changes.
         self._rejected: tuple[Path, str] | None = None
 
     # ----- the two entry points ----------------------------------------------------------------------------
 
-    def matcher(self, db: GalleryDB, current: Matcher | None, etag: str | None) -> Matcher:
+    def matcher(self, db: GalleryVersion, current: Matcher | None, etag: str | None) -> Matcher:
         """The matcher to search this version with: ``current`` while it is still the right one."""
         if isinstance(current, AnnMatcher):
             return current
@@ -137,14 +144,14 @@ class AnnIndexManager:
         ann = self._guarded(lambda: self._ann_matcher(db, data, version_tag(db, etag), writer=False))
         return ann or current or Matcher(data)
 
-    def publish(self, db: GalleryDB, current: Matcher | None, etag: str | None) -> AnnMatcher | None:
+    def publish(self, db: GalleryVersion, current: Matcher | None, etag: str | None) -> AnnMatcher | None:
         """Writer: bring the shared index up to the version just uploaded; its matcher, or None (exact).
 
         Never raises: the gallery upload already succeeded, and a missing index only means exact search.
         """
 
         def update() -> AnnMatcher | None:
-            if _face_count(db) < self.min_faces:
+            if db.face_count() < self.min_faces:
                 return None
             data = _data_of(current) if current is not None else db.load_matrix()
             return self._ann_matcher(db, data, version_tag(db, etag), writer=True)
@@ -161,7 +168,9 @@ class AnnIndexManager:
             logger.warning("search index for %s unavailable, searching exactly: %s", self.key, exc)
             return None
 
-    def _ann_matcher(self, db: GalleryDB, data: MatrixData, tag: str, *, writer: bool) -> AnnMatcher | None:
+    def _ann_matcher(
+        self, db: GalleryVersion, data: MatrixData, tag: str, *, writer: bool
+    ) -> AnnMatcher | None:
         lookup = self._lookup_for(db, data)
         if lookup is None:
             return None
@@ -170,9 +179,9 @@ class AnnIndexManager:
             return None
         return AnnMatcher(data, loaded.index, lookup, tag=tag, keepalive=loaded.keepalive)
 
-    def _lookup_for(self, db: GalleryDB, data: MatrixData) -> KeyLookup | None:
+    def _lookup_for(self, db: GalleryVersion, data: MatrixData) -> KeyLookup | None:
         if self._lookup is None or self._lookup[0] is not db:
-            keys = load_face_keys(db, data)
+            keys = aligned_keys(data, *db.row_face_ids())
             lookup = KeyLookup(keys) if keys is not None else None
             self._lookup = (db, lookup if lookup is not None and lookup.unique else None)
         return self._lookup[1]

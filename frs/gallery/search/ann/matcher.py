@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from frs.gallery.file.store import MatrixData
 from frs.gallery.search.ann.keys import KeyLookup, Keys
 from frs.gallery.search.exact import Matcher
+from frs.gallery.search.matrix import MatrixData
 from frs.gallery.types import Candidate, Embedding
 
 if TYPE_CHECKING:  # usearch loads only when a gallery is large enough to need it
