@@ -1,41 +1,32 @@
-"""Runtime settings, read once from the environment.
+"""Runtime settings: every environment variable FRS reads is read here, once, into one ``Settings`` object.
 
-Every knob has a default that works on a laptop and in Lambda; README.md lists them all.
+``Settings()`` holds the defaults (they work on a laptop and in Lambda); ``Settings.from_env()`` reads the
+environment, and is called once per process: by ``handler.py`` during Lambda INIT and by the CLI at start.
+Everything else receives the object (or the values it needs) explicitly; README.md lists every variable.
+
+A value that cannot be parsed or makes no sense raises ``FRSError('misconfigured')`` whose message names the
+variable. That is the operator's mistake, never the caller's: HTTP 500, CLI exit 1, and in Lambda it fails
+INIT (reported to the Runtime API's init/error) instead of failing every request. ``Settings(...)`` built in
+code is checked the same way.
 """
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 from frs.errors import FRSError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_REGION = "us-east-1"
 
 
 def _in_lambda() -> bool:
     return "AWS_LAMBDA_FUNCTION_NAME" in os.environ
-
-
-def _env_float(name: str, default: float | None) -> float | None:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError as exc:
-        raise FRSError("bad_request", f"{name} must be a number, got {raw!r}") from exc
-
-
-def _env_int(name: str, default: int) -> int:
-    raw = os.environ.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError as exc:
-        raise FRSError("bad_request", f"{name} must be an integer, got {raw!r}") from exc
 
 
 def default_gallery_uri() -> str:
@@ -43,10 +34,71 @@ def default_gallery_uri() -> str:
     return "/tmp/frs/galleries" if _in_lambda() else str(Path(".frs/galleries").resolve())
 
 
+def _default_cache_dir() -> Path:
+    return Path("/tmp/frs/cache") if _in_lambda() else REPO_ROOT / ".cache"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What a setting must be: ``check(value)`` is true for a sensible value; ``expect`` says what that is."""
+
+    check: Callable[[Any], bool]
+    expect: str
+
+    def problem(self, value: Any) -> str | None:
+        """None if ``value`` is fine, else what it should have been."""
+        return None if value is None or self.check(value) else f"must be {self.expect}"
+
+
+def _pack_name(value: str) -> bool:
+    return bool(value) and "/" not in value and not value.startswith(".")
+
+
+def _seconds(value: float) -> bool:
+    return 0 < value < 3600
+
+
+#: field -> (environment variable, rule). The rules are shared with the CLI options that set the same fields.
+RULES: dict[str, tuple[str, Rule]] = {
+    "pack": ("FRS_PACK", Rule(_pack_name, "a pack name (no '/', not starting with '.')")),
+    "threads": ("FRS_THREADS", Rule(lambda v: v >= 1, "an integer >= 1")),
+    "det_threshold": (
+        "FRS_DET_THRESHOLD",
+        Rule(lambda v: 0 < v <= 1, "a number greater than 0 and at most 1"),
+    ),
+    "det_size": (
+        "FRS_DET_SIZE",
+        Rule(lambda v: 32 <= v <= 4096 and v % 32 == 0, "a multiple of 32 from 32 to 4096"),
+    ),
+    "min_face": ("FRS_MIN_FACE", Rule(lambda v: v >= 0, "an integer >= 0 (pixels)")),
+    "match_threshold": ("FRS_MATCH_THRESHOLD", Rule(lambda v: -1 <= v <= 1, "a number from -1 to 1")),
+    "max_pixels": ("FRS_MAX_PIXELS", Rule(lambda v: v >= 1, "an integer >= 1")),
+    "max_side": ("FRS_MAX_SIDE", Rule(lambda v: v >= 1, "an integer >= 1 (pixels)")),
+    "gallery_uri": ("FRS_GALLERY_URI", Rule(bool, "a directory, file://, s3:// or postgresql:// URI")),
+    "sync_ttl": ("FRS_SYNC_TTL", Rule(lambda v: math.isfinite(v) and v >= 0, "a number of seconds >= 0")),
+    "pg_ef_search": ("FRS_PG_EF_SEARCH", Rule(lambda v: 1 <= v <= 1000, "an integer from 1 to 1000")),
+    "ann_min_faces": (
+        "FRS_ANN_MIN_FACES",
+        Rule(lambda v: v >= 0, "an integer >= 0 (0: always use the index)"),
+    ),
+    "s3_max_attempts": (
+        "FRS_S3_MAX_ATTEMPTS",
+        Rule(lambda v: v >= 1, "an integer >= 1 (the first try included)"),
+    ),
+    "s3_connect_timeout": ("FRS_S3_CONNECT_TIMEOUT", Rule(_seconds, "a number of seconds > 0 and < 3600")),
+    "s3_read_timeout": ("FRS_S3_READ_TIMEOUT", Rule(_seconds, "a number of seconds > 0 and < 3600")),
+}
+
+
+def misconfigured(variable: str, problem: str, raw: object) -> FRSError:
+    return FRSError("misconfigured", f"{variable} {problem}, got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Everything the pipeline and gallery need to know about their environment."""
+    """Everything the pipeline, the galleries and the AWS clients need to know about their environment."""
 
+    # -- models and pipeline
     pack: str = "embedded"
     models_dir: Path = field(default_factory=lambda: REPO_ROOT / "models")
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
@@ -56,34 +108,125 @@ class Settings:
     match_threshold: float | None = None  # None: the pack's recommended threshold
     max_pixels: int = 40_000_000  # decompression-bomb guard, checked before decoding
     max_side: int = 4096  # larger images are scaled down on decode (memory bound)
+    allow_unpinned: bool = False  # accept artifacts without a sha256 pin (`frs models fetch` only)
+    # -- galleries
     gallery_uri: str = field(default_factory=default_gallery_uri)
+    cache_dir: Path = field(default_factory=_default_cache_dir)
     sync_ttl: float = 5.0
-    pg_ef_search: int = (
-        400  # pgvector HNSW candidates per query: recall vs latency (see gallery.pgvector.search)
-    )
-    cache_dir: Path = field(
-        default_factory=lambda: Path("/tmp/frs/cache") if _in_lambda() else REPO_ROOT / ".cache"
-    )
+    ann_min_faces: int = 200_000  # file galleries this large search through an HNSW index
+    pg_ef_search: int = 400  # pgvector HNSW candidates per query: recall vs latency
+    # -- AWS (every boto3 client comes from frs.aws with these)
+    input_bucket: str | None = None  # if set, {"s3": ...} images may only come from this bucket
+    aws_region: str = DEFAULT_REGION
+    aws_endpoint_url: str | None = None  # e.g. MinIO or moto; None: the service's own endpoint
+    s3_endpoint_url: str | None = None  # S3 only, overrides aws_endpoint_url
+    s3_max_attempts: int = 3
+    s3_connect_timeout: float = 3.0
+    s3_read_timeout: float = 10.0
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            if item.name in RULES:
+                variable, rule = RULES[item.name]
+                value = getattr(self, item.name)
+                problem = rule.problem(value)
+                if problem is not None:
+                    raise misconfigured(variable, problem, value)
 
     @classmethod
-    def from_env(cls) -> Settings:
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        """Settings from ``environ`` (default ``os.environ``); unset or empty variables keep the default."""
+        env = _Environment(os.environ if environ is None else environ)
         base = cls()
-        models_dir = os.environ.get("FRS_MODELS_DIR")
-        cache_dir = os.environ.get("FRS_CACHE_DIR")
-        det_size = os.environ.get("FRS_DET_SIZE")
-        return replace(
-            base,
-            pack=os.environ.get("FRS_PACK") or base.pack,
-            models_dir=Path(models_dir) if models_dir else base.models_dir,
-            threads=_env_int("FRS_THREADS", base.threads),
-            det_threshold=_env_float("FRS_DET_THRESHOLD", base.det_threshold) or base.det_threshold,
-            det_size=int(det_size) if det_size else None,
-            min_face=_env_int("FRS_MIN_FACE", base.min_face),
-            match_threshold=_env_float("FRS_MATCH_THRESHOLD", None),
-            max_pixels=_env_int("FRS_MAX_PIXELS", base.max_pixels),
-            max_side=_env_int("FRS_MAX_SIDE", base.max_side),
-            gallery_uri=os.environ.get("FRS_GALLERY_URI") or base.gallery_uri,
-            sync_ttl=_env_float("FRS_SYNC_TTL", base.sync_ttl) or 0.0,
-            pg_ef_search=_env_int("FRS_PG_EF_SEARCH", base.pg_ef_search),
-            cache_dir=Path(cache_dir) if cache_dir else base.cache_dir,
+        return cls(
+            pack=env.text("FRS_PACK") or base.pack,
+            models_dir=env.path("FRS_MODELS_DIR") or base.models_dir,
+            threads=env.integer("FRS_THREADS", base.threads),
+            det_threshold=env.number("FRS_DET_THRESHOLD", base.det_threshold),
+            det_size=env.optional_integer("FRS_DET_SIZE"),
+            min_face=env.integer("FRS_MIN_FACE", base.min_face),
+            match_threshold=env.optional_number("FRS_MATCH_THRESHOLD"),
+            max_pixels=env.integer("FRS_MAX_PIXELS", base.max_pixels),
+            max_side=env.integer("FRS_MAX_SIDE", base.max_side),
+            allow_unpinned=env.flag("FRS_ALLOW_UNPINNED"),
+            gallery_uri=env.text("FRS_GALLERY_URI") or base.gallery_uri,
+            cache_dir=env.path("FRS_CACHE_DIR") or base.cache_dir,
+            sync_ttl=env.number("FRS_SYNC_TTL", base.sync_ttl),
+            ann_min_faces=env.integer("FRS_ANN_MIN_FACES", base.ann_min_faces),
+            pg_ef_search=env.integer("FRS_PG_EF_SEARCH", base.pg_ef_search),
+            input_bucket=env.text("FRS_INPUT_BUCKET"),
+            aws_region=env.text("AWS_REGION") or env.text("AWS_DEFAULT_REGION") or base.aws_region,
+            aws_endpoint_url=env.text("AWS_ENDPOINT_URL"),
+            s3_endpoint_url=env.text("AWS_ENDPOINT_URL_S3"),
+            s3_max_attempts=env.integer("FRS_S3_MAX_ATTEMPTS", base.s3_max_attempts),
+            s3_connect_timeout=env.number("FRS_S3_CONNECT_TIMEOUT", base.s3_connect_timeout),
+            s3_read_timeout=env.number("FRS_S3_READ_TIMEOUT", base.s3_read_timeout),
         )
+
+
+def parse_integer(raw: str) -> int:
+    """An integer in decimal; ValueError otherwise (also for '1.5' and '')."""
+    return int(raw.strip())
+
+
+def parse_number(raw: str) -> float:
+    """A finite decimal number; ValueError otherwise."""
+    value = float(raw.strip())
+    if not math.isfinite(value):
+        raise ValueError(raw)
+    return value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+class _Environment:
+    """Typed reads of environment variables; a value that does not parse is ``misconfigured``, naming it."""
+
+    def __init__(self, environ: Any) -> None:
+        self._environ = environ
+
+    def text(self, name: str) -> str | None:
+        value = self._environ.get(name)
+        return value if value else None
+
+    def path(self, name: str) -> Path | None:
+        value = self.text(name)
+        return Path(value) if value else None
+
+    def integer(self, name: str, default: int) -> int:
+        value = self.optional_integer(name)
+        return default if value is None else value
+
+    def optional_integer(self, name: str) -> int | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return parse_integer(raw)
+        except ValueError:
+            raise misconfigured(name, "must be an integer", raw) from None
+
+    def number(self, name: str, default: float) -> float:
+        value = self.optional_number(name)
+        return default if value is None else value
+
+    def optional_number(self, name: str) -> float | None:
+        raw = self.text(name)
+        if raw is None:
+            return None
+        try:
+            return parse_number(raw)
+        except ValueError:
+            raise misconfigured(name, "must be a number", raw) from None
+
+    def flag(self, name: str) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return False
+        if raw.strip().lower() in _TRUE:
+            return True
+        if raw.strip().lower() in _FALSE:
+            return False
+        raise misconfigured(name, "must be 1 or 0 (true/false)", raw)

@@ -8,7 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -17,8 +17,15 @@ from harness.s3 import free_port
 
 
 @contextmanager
-def running_server(root: Path, extra_env: dict[str, str] | None = None) -> Iterator[str]:
-    """``frs serve`` on a free port with galleries under ``root`` (or wherever ``extra_env`` points)."""
+def running_server(
+    root: Path,
+    extra_env: dict[str, str] | None = None,
+    *,
+    global_options: Sequence[str] = (),
+    serve_options: Sequence[str] = (),
+) -> Iterator[str]:
+    """``frs [GLOBAL_OPTIONS] serve --port P [SERVE_OPTIONS]`` on a free port with galleries under ``root``
+    (or wherever ``extra_env`` points)."""
     port = free_port()
     env = {
         **os.environ,
@@ -30,7 +37,7 @@ def running_server(root: Path, extra_env: dict[str, str] | None = None) -> Itera
     }
     log = (root / "serve.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "frs", "serve", "--port", str(port)],
+        [sys.executable, "-m", "frs", *global_options, "serve", "--port", str(port), *serve_options],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

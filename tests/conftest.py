@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,6 +29,14 @@ def settings() -> Settings:
     if not (base.models_dir / "embedded" / "sface_2021dec.onnx").is_file():
         pytest.fail("embedded pack missing: run `make models` (or `frs models fetch`)")
     return Settings(threads=2)
+
+
+@pytest.fixture
+def local_settings(settings: Settings, tmp_path: Path) -> Settings:
+    """``settings`` with a fresh local gallery directory and cache; every read revalidates (sync_ttl=0)."""
+    return dataclasses.replace(
+        settings, gallery_uri=str(tmp_path / "galleries"), cache_dir=tmp_path / "cache", sync_ttl=0.0
+    )
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 
 from frs.api.direct import dispatch
 from frs.api.http import build_resolvers
+from frs.config import Settings
 from frs.errors import FRSError
 from frs.service import FaceService
 
@@ -42,6 +43,14 @@ class Application:
         self.service = service
         self.rest, self.http = build_resolvers(service)
         self._cold = True
+
+    @classmethod
+    def loaded(cls, settings: Settings) -> Application:
+        """The application for ``settings`` with its models already loaded: what ``handler.py`` builds during
+        Lambda INIT and ``frs serve`` before it listens, so a pack that cannot load fails there, not later."""
+        service = FaceService(settings)
+        service.analyzer  # noqa: B018 - load the models now, not on the first request
+        return cls(service)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:
         started = time.perf_counter()

@@ -18,6 +18,7 @@ from frs.api.params import (
     optional_str,
     required_str,
 )
+from frs.config import Settings
 from frs.errors import FRSError
 from frs.service import FaceService
 
@@ -28,35 +29,40 @@ def _gallery(event: dict[str, Any]) -> str:
     return optional_str(event, "gallery") or "default"
 
 
-def _image(event: dict[str, Any], field: str = "image") -> bytes:
+def _image(event: dict[str, Any], settings: Settings, field: str = "image") -> bytes:
     if event.get(field) is None:
         raise FRSError("bad_request", f'\'{field}\' is required: {{"base64": ...}} or {{"s3": {{...}}}}')
-    return image_from_reference(event[field], field)
+    return image_from_reference(event[field], field, settings)
 
 
 def _verify(service: FaceService, event: dict[str, Any]) -> dict[str, Any]:
     threshold = optional_float(event, "threshold")
     if event.get("image_b") is not None:
-        return service.verify_images(_image(event), _image(event, "image_b"), threshold)
+        return service.verify_images(
+            _image(event, service.settings), _image(event, service.settings, "image_b"), threshold
+        )
     if event.get("name") is not None:
         return service.verify_identity(
-            _gallery(event), required_str(event, "name"), _image(event), threshold=threshold
+            _gallery(event), required_str(event, "name"), _image(event, service.settings), threshold=threshold
         )
     raise FRSError("bad_request", "verify needs 'image' with either 'image_b' or 'name'")
 
 
 ACTIONS: dict[str, Action] = {
     "health": lambda s, e: {"status": "ok", "pack": s.analyzer.pack.name, "dim": s.analyzer.pack.dim},
-    "detect": lambda s, e: s.detect(_image(e)),
+    "detect": lambda s, e: s.detect(_image(e, s.settings)),
     "add": lambda s, e: s.add(
         _gallery(e),
         required_str(e, "name"),
-        _image(e),
+        _image(e, s.settings),
         metadata=optional_object(e, "metadata"),
         largest=optional_bool(e, "largest"),
     ),
     "identify": lambda s, e: s.identify(
-        _gallery(e), _image(e), top_k=optional_int(e, "top_k", 5), threshold=optional_float(e, "threshold")
+        _gallery(e),
+        _image(e, s.settings),
+        top_k=optional_int(e, "top_k", 5),
+        threshold=optional_float(e, "threshold"),
     ),
     "verify": _verify,
     "delete": lambda s, e: s.delete(_gallery(e), required_str(e, "name")),

@@ -69,7 +69,9 @@ def _endpoint(router: Router, service: FaceService, route: Route) -> Callable[..
         )
         body = raw_body(event.body, bool(event.is_base64_encoded))
         query = {k: v for k, v in (event.query_string_parameters or {}).items() if isinstance(v, str)}
-        http_input = parse_http_input(body, content_type, query, image_expected=route.body is not None)
+        http_input = parse_http_input(
+            body, content_type, query, service.settings, image_expected=route.body is not None
+        )
         result = route.endpoint(service, Call(path=path, input=http_input))
         return json_response(route.status, result)
 

@@ -1,16 +1,17 @@
 """Image references in requests: ``{"base64": ...}`` / ``image_base64`` strings, or ``{"s3": {bucket, key}}``.
 
-Limits: a synchronous Lambda payload is at most 6 MB, so larger images must come by S3 reference.
+Limits: a synchronous Lambda payload is at most 6 MB, so larger images must come by S3 reference. S3 images
+are read with the process's S3 client (:func:`frs.aws.client`), only from ``Settings.input_bucket`` if set.
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import functools
-import os
 from typing import Any
 
+from frs import aws
+from frs.config import Settings
 from frs.errors import FRSError
 
 MAX_INLINE_BYTES = 6 * 1024 * 1024
@@ -43,35 +44,25 @@ def decode_base64(text: Any, field: str) -> bytes:
         raise FRSError("bad_request", f"{field} is not valid base64") from exc
 
 
-@functools.cache
-def _s3_client() -> Any:
-    import boto3
-    from botocore.config import Config
-
-    return boto3.client(
-        "s3",
-        config=Config(retries={"max_attempts": 4, "mode": "standard"}, connect_timeout=5, read_timeout=20),
-    )
-
-
-def fetch_s3_image(reference: Any, field: str) -> bytes:
+def fetch_s3_image(reference: Any, field: str, settings: Settings) -> bytes:
     if not isinstance(reference, dict):
         raise FRSError("bad_request", f"{field}.s3 must be an object with bucket and key")
     bucket, key = reference.get("bucket"), reference.get("key")
     if not isinstance(bucket, str) or not bucket or not isinstance(key, str) or not key:
         raise FRSError("bad_request", f"{field}.s3 needs non-empty string 'bucket' and 'key'")
-    allowed = os.environ.get("FRS_INPUT_BUCKET")
+    allowed = settings.input_bucket
     if allowed and bucket != allowed:
         raise FRSError("forbidden", f"images may only be read from the input bucket {allowed!r}")
     from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 
+    s3 = aws.client("s3", settings)
     try:
-        head = _s3_client().head_object(Bucket=bucket, Key=key)
+        head = s3.head_object(Bucket=bucket, Key=key)
         if int(head.get("ContentLength", 0)) > MAX_S3_IMAGE_BYTES:
             raise FRSError(
                 "image_too_large", f"s3://{bucket}/{key} is larger than {MAX_S3_IMAGE_BYTES} bytes"
             )
-        body: bytes = _s3_client().get_object(Bucket=bucket, Key=key)["Body"].read()
+        body: bytes = s3.get_object(Bucket=bucket, Key=key)["Body"].read()
         return body
     except ClientError as exc:
         code = str(exc.response.get("Error", {}).get("Code", ""))
@@ -91,7 +82,7 @@ def fetch_s3_image(reference: Any, field: str) -> bytes:
         raise FRSError("storage_unavailable", f"could not reach S3 for s3://{bucket}/{key}") from exc
 
 
-def image_from_reference(value: Any, field: str) -> bytes:
+def image_from_reference(value: Any, field: str, settings: Settings) -> bytes:
     """``{"base64": str}`` or ``{"s3": {"bucket", "key"}}`` -> image bytes."""
     if not isinstance(value, dict):
         raise FRSError("bad_request", f'{field} must be an object: {{"base64": ...}} or {{"s3": {{...}}}}')
@@ -100,5 +91,5 @@ def image_from_reference(value: Any, field: str) -> bytes:
     if "base64" in value:
         return decode_base64(value["base64"], f"{field}.base64")
     if "s3" in value:
-        return fetch_s3_image(value["s3"], field)
+        return fetch_s3_image(value["s3"], field, settings)
     raise FRSError("bad_request", f"{field} needs a 'base64' or an 's3' member")

@@ -1,13 +1,13 @@
-"""``frs serve``: a local HTTP server that turns each request into an API Gateway v2 event for
-``handler.handler``, in-process, like ``sam local start-api``.
+"""``frs serve``: a local HTTP server that turns each request into an API Gateway v2 event for the same
+:class:`~frs.api.app.Application` the Lambda handler runs, in-process, like ``sam local start-api``.
 
-Requests are handled one at a time, as one Lambda instance would; the server binds 127.0.0.1 by default.
+The application is built from the CLI's own settings (its options and the environment). Requests are handled
+one at a time, as one Lambda instance would; the server binds 127.0.0.1 by default.
 """
 
 from __future__ import annotations
 
 import base64
-import importlib
 import sys
 import threading
 import time
@@ -18,17 +18,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from frs.api.images import MAX_INLINE_BYTES
-from frs.config import REPO_ROOT
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
-
-
-def load_lambda_handler() -> LambdaHandler:
-    if str(REPO_ROOT) not in sys.path:
-        sys.path.insert(0, str(REPO_ROOT))
-    module = importlib.import_module("handler")
-    fn: LambdaHandler = module.handler
-    return fn
 
 
 def http_v2_event(
@@ -141,8 +132,9 @@ def make_server(host: str, port: int, lambda_handler: LambdaHandler) -> Threadin
     return ThreadingHTTPServer((host, port), Handler)
 
 
-def serve(host: str = "127.0.0.1", port: int = 3000) -> None:
-    server = make_server(host, port, load_lambda_handler())
+def serve(lambda_handler: LambdaHandler, host: str = "127.0.0.1", port: int = 3000) -> None:
+    """Serve ``lambda_handler`` (an :class:`~frs.api.app.Application`) over HTTP until interrupted."""
+    server = make_server(host, port, lambda_handler)
     print(f"FRS listening on http://{host}:{port}  (Swagger UI: http://{host}:{port}/docs)", file=sys.stderr)
     try:
         server.serve_forever()

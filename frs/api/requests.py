@@ -15,6 +15,7 @@ from typing import Any
 
 from frs.api.images import check_inline_size, decode_base64, fetch_s3_image, image_from_reference
 from frs.api.multipart import parse_multipart
+from frs.config import Settings
 from frs.errors import FRSError
 
 ACCEPTED = "multipart/form-data (field 'file'), image/jpeg|png|webp|bmp, or application/json"
@@ -56,18 +57,23 @@ def _json_fields(data: bytes) -> dict[str, Any]:
     return value
 
 
-def _json_image(fields: dict[str, Any], suffix: str) -> bytes | None:
+def _json_image(fields: dict[str, Any], suffix: str, settings: Settings) -> bytes | None:
     if fields.get(f"image{suffix}_base64") is not None:
         return decode_base64(fields[f"image{suffix}_base64"], f"image{suffix}_base64")
     if fields.get(f"image{suffix}") is not None:
-        return image_from_reference(fields[f"image{suffix}"], f"image{suffix}")
+        return image_from_reference(fields[f"image{suffix}"], f"image{suffix}", settings)
     if not suffix and fields.get("s3") is not None:
-        return fetch_s3_image(fields["s3"], "s3")
+        return fetch_s3_image(fields["s3"], "s3", settings)
     return None
 
 
 def parse_http_input(
-    body: bytes, content_type: str | None, query: dict[str, str], *, image_expected: bool = True
+    body: bytes,
+    content_type: str | None,
+    query: dict[str, str],
+    settings: Settings,
+    *,
+    image_expected: bool = True,
 ) -> HttpInput:
     """Split a request into images and fields; errors are 400 / 413 / 415 with documented codes."""
     fields: dict[str, Any] = dict(query)
@@ -99,5 +105,9 @@ def parse_http_input(
         return HttpInput(image=body, fields=fields)
     if media == "application/json" or media.endswith("+json"):
         fields.update(_json_fields(body))
-        return HttpInput(image=_json_image(fields, ""), image_b=_json_image(fields, "_b"), fields=fields)
+        return HttpInput(
+            image=_json_image(fields, "", settings),
+            image_b=_json_image(fields, "_b", settings),
+            fields=fields,
+        )
     raise FRSError("unsupported_media_type", f"Content-Type {media!r} is not accepted; send {ACCEPTED}")

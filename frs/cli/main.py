@@ -48,6 +48,8 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
         overrides["models_dir"] = Path(args.models_dir)
     if args.det_threshold is not None:
         overrides["det_threshold"] = args.det_threshold
+    if args.threshold is not None:
+        overrides["match_threshold"] = args.threshold
     if args.gallery_uri:
         overrides["gallery_uri"] = args.gallery_uri
     return dataclasses.replace(settings, **overrides)  # type: ignore[arg-type]

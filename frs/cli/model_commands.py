@@ -39,7 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def _fetch(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     settings = service.settings
-    paths = fetch_pack(settings.pack, settings.models_dir, settings.cache_dir / "artifacts")
+    paths = fetch_pack(
+        settings.pack,
+        settings.models_dir,
+        settings.cache_dir / "artifacts",
+        allow_unpinned=settings.allow_unpinned,
+    )
     print(f"pack {settings.pack} ready in {settings.models_dir}", file=sys.stderr)
     return {"pack": settings.pack, "files": [str(p) for p in paths]}
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 
 from frs.service import FaceService
 
@@ -16,11 +15,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _serve(service: FaceService, args: argparse.Namespace) -> None:
+    from frs.api.app import Application
     from frs.api.local_server import serve
 
-    # handler.py reads its settings from the environment: pass the CLI's choices on.
-    settings = service.settings
-    os.environ["FRS_PACK"] = settings.pack
-    os.environ["FRS_MODELS_DIR"] = str(settings.models_dir)
-    os.environ["FRS_GALLERY_URI"] = settings.gallery_uri
-    serve(args.host, args.port)
+    # The CLI's settings (global options over the environment), models loaded before the port opens.
+    serve(Application.loaded(service.settings), args.host, args.port)

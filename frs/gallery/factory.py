@@ -5,8 +5,8 @@
 * anything else (a path, or a ``file://`` URL) -> the SQLite file ``<dir>/<gallery>.sqlite`` in that
   local directory.
 
-Gallery objects are cached per process, so warm Lambda invocations reuse the in-memory matrix, the cached file
-and the S3 client or database connections.
+Gallery objects are cached per process and storage settings, so warm Lambda invocations reuse the in-memory
+matrix, the cached file and the S3 client or database connections.
 """
 
 from __future__ import annotations
@@ -16,17 +16,18 @@ import threading
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
+from frs import aws
 from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.file.sync import SyncedGallery
 from frs.gallery.file.transports.local import LocalTransport
 from frs.gallery.file.transports.protocol import GALLERY_SUFFIX, Transport
 from frs.gallery.file.transports.s3 import S3Transport, parse_s3_uri
-from frs.gallery.pgvector.secret import is_secret_uri, resolve_secret_uri
+from frs.gallery.pgvector.secret import is_secret_uri
 from frs.gallery.types import Gallery
 from frs.gallery.validation import validate_gallery_name
 
-_galleries: dict[tuple[str, str, str, float], Gallery] = {}
+_galleries: dict[tuple[object, ...], Gallery] = {}
 _galleries_lock = threading.Lock()
 
 
@@ -35,11 +36,11 @@ def is_postgres_uri(uri: str) -> bool:
     return uri.startswith(("postgresql://", "postgres://")) or is_secret_uri(uri)
 
 
-def make_transport(uri: str) -> Transport:
+def make_transport(uri: str, settings: Settings) -> Transport:
     """The transport for a file-based gallery URI (S3 or a local directory)."""
     if uri.startswith("s3://"):
         bucket, prefix = parse_s3_uri(uri)
-        return S3Transport(bucket, prefix)
+        return S3Transport(bucket, prefix, aws.client("s3", settings))
     if uri.startswith("file://"):
         return LocalTransport(Path(unquote(urlparse(uri).path)))
     if "://" in uri:
@@ -57,10 +58,27 @@ def cache_root(settings: Settings) -> Path:
     return settings.cache_dir / "galleries" / digest
 
 
+def _storage_key(settings: Settings) -> tuple[object, ...]:
+    """The settings a gallery object depends on (not the pipeline's: a new threshold needs no new gallery)."""
+    return (
+        settings.gallery_uri,
+        settings.cache_dir,
+        settings.sync_ttl,
+        settings.ann_min_faces,
+        settings.pg_ef_search,
+        settings.aws_region,
+        aws.endpoint_for("s3", settings),
+        aws.endpoint_for("secretsmanager", settings),
+        settings.s3_max_attempts,
+        settings.s3_connect_timeout,
+        settings.s3_read_timeout,
+    )
+
+
 def open_gallery(name: str, settings: Settings) -> Gallery:
     """The gallery ``name`` at ``settings.gallery_uri``, reused across calls in this process."""
     name = validate_gallery_name(name)
-    key = (settings.gallery_uri, str(settings.cache_dir), name, settings.sync_ttl)
+    key = (*_storage_key(settings), name)
     with _galleries_lock:
         gallery = _galleries.get(key)
         if gallery is None:
@@ -73,7 +91,7 @@ def list_galleries(settings: Settings) -> list[str]:
     """Names of the file-based galleries at ``settings.gallery_uri`` (not supported for PostgreSQL)."""
     if is_postgres_uri(settings.gallery_uri):
         raise FRSError("bad_request", "listing galleries is only supported for directory and S3 storage")
-    keys = make_transport(settings.gallery_uri).list_keys()
+    keys = make_transport(settings.gallery_uri, settings).list_keys()
     return [k[: -len(GALLERY_SUFFIX)] for k in keys]
 
 
@@ -97,6 +115,11 @@ def _create(name: str, settings: Settings) -> Gallery:
             raise FRSError(
                 "storage_misconfigured", f"FRS_GALLERY_URI is PostgreSQL but its backend cannot load: {exc}"
             ) from exc
-        database = resolve_secret_uri(uri) if is_secret_uri(uri) else uri
-        return open_pgvector_gallery(database, name, ef_search=settings.pg_ef_search)
-    return SyncedGallery(name, make_transport(uri), cache_root(settings), sync_ttl=settings.sync_ttl)
+        return open_pgvector_gallery(uri, name, ef_search=settings.pg_ef_search, settings=settings)
+    return SyncedGallery(
+        name,
+        make_transport(uri, settings),
+        cache_root(settings),
+        sync_ttl=settings.sync_ttl,
+        ann_min_faces=settings.ann_min_faces,
+    )

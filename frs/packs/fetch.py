@@ -20,13 +20,15 @@ class FileStatus:
     present: bool
 
 
-def _fetch_model_file(manifest: PackManifest, spec: ModelFile, models_dir: Path, cache_dir: Path) -> Path:
+def _fetch_model_file(
+    manifest: PackManifest, spec: ModelFile, models_dir: Path, cache_dir: Path, allow_unpinned: bool
+) -> Path:
     target = weight_path(manifest, spec, models_dir)
     if target.is_file():
         return target
     if spec.artifact is None or spec.member is None:
         raise FRSError("model_unavailable", f"{target} is missing and the manifest names no source for it")
-    archive = fetch_artifact(manifest.artifacts[spec.artifact], cache_dir)
+    archive = fetch_artifact(manifest.artifacts[spec.artifact], cache_dir, allow_unpinned=allow_unpinned)
     data = read_member(archive, spec.member)
     if spec.sha256 is not None:
         from hashlib import sha256
@@ -41,17 +43,17 @@ def _fetch_model_file(manifest: PackManifest, spec: ModelFile, models_dir: Path,
     return target
 
 
-def fetch_pack(name: str, models_dir: Path, cache_dir: Path) -> list[Path]:
+def fetch_pack(name: str, models_dir: Path, cache_dir: Path, *, allow_unpinned: bool = False) -> list[Path]:
     """Fetch every file of pack ``name`` that is not on disk yet; return their paths."""
     manifest = load_manifest(name, models_dir)
     if manifest.detector.from_pack:
-        fetch_pack(manifest.detector.from_pack, models_dir, cache_dir)
+        fetch_pack(manifest.detector.from_pack, models_dir, cache_dir, allow_unpinned=allow_unpinned)
     paths = []
     for spec in (manifest.detector, manifest.recognizer):
         if spec.from_pack:
             paths.append(weight_path(manifest, spec, models_dir))
             continue
-        paths.append(_fetch_model_file(manifest, spec, models_dir, cache_dir))
+        paths.append(_fetch_model_file(manifest, spec, models_dir, cache_dir, allow_unpinned))
     record = {p.name: sha256_of(p) for p in paths}
     write_atomically(models_dir / manifest.name / "fetched.json", json.dumps(record, indent=2).encode())
     return paths

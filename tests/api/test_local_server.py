@@ -1,4 +1,8 @@
-"""`frs serve` end to end: a real HTTP server process, the seed's curl flow, Swagger UI and the spec."""
+"""`frs serve` end to end: a real HTTP server process, the seed's curl flow, Swagger UI and the spec.
+
+The server runs with non-default thresholds given as CLI options, which must reach the application it serves
+(it is built from the CLI's own settings).
+"""
 
 from __future__ import annotations
 
@@ -12,12 +16,18 @@ from typing import Any
 
 import pytest
 
+from frs.config import Settings
+from frs.pipeline.analyzer import load_analyzer
 from harness.serve import running_server
+
+MATCH_THRESHOLD = 0.3  # the embedded pack's own is 0.363
+DET_THRESHOLD = 0.8  # the default is 0.5; several Solvay faces score between the two
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with running_server(tmp_path_factory.mktemp("serve")) as base:
+    options = ("--threshold", str(MATCH_THRESHOLD), "--det-threshold", str(DET_THRESHOLD))
+    with running_server(tmp_path_factory.mktemp("serve"), global_options=options) as base:
         yield base
 
 
@@ -38,8 +48,23 @@ def test_seed_curl_flow(server: str, testdata: Path) -> None:
     assert status == 200
     faces = result["faces"]
     assert isinstance(faces, list) and faces[0]["identity"] == "Jacinda"
+    assert result["threshold"] == MATCH_THRESHOLD  # `frs --threshold` reached the served application
     status, listing = curl(f"{server}/galleries/default/identities")
     assert status == 200 and [i["name"] for i in listing["identities"]] == ["Jacinda"]
+
+
+def test_det_threshold_option_reaches_the_served_application(
+    server: str, testdata: Path, settings: Settings
+) -> None:
+    photo = testdata / "solvay_conference_1927.jpg"
+    at_default = load_analyzer(settings).analyze(photo.read_bytes(), embed=False).faces
+    assert settings.det_threshold < DET_THRESHOLD
+    expected = [f for f in at_default if f.score >= DET_THRESHOLD]
+    assert 0 < len(expected) < len(at_default)  # the option makes a visible difference on this photo
+    status, detected = curl("-X", "POST", "-F", f"file=@{photo}", f"{server}/detect")
+    assert status == 200
+    assert len(detected["faces"]) == len(expected)
+    assert min(f["score"] for f in detected["faces"]) >= DET_THRESHOLD
 
 
 def test_raw_body_and_errors_over_http(server: str, testdata: Path) -> None:

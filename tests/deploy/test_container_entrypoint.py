@@ -153,32 +153,47 @@ def test_real_handler_round_trips_direct_http_and_s3_events(tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize(
-    ("module_source", "handler", "error_type", "message_part"),
+    ("module_source", "handler", "error_type", "message_part", "extra_env"),
     [
         (
             "raise RuntimeError('model pack missing: simulated INIT failure')\n",
             "broken_handler.handler",
             "RuntimeError",
             "simulated INIT failure",
+            {},
         ),
         (
             None,
             "handler_that_does_not_exist.handler",
             "Runtime.ImportModuleError",
             "handler_that_does_not_exist",
+            {},
         ),
-        ("value = 1\n", "broken_handler.handler", "Runtime.HandlerNotFound", "handler"),
+        ("value = 1\n", "broken_handler.handler", "Runtime.HandlerNotFound", "handler", {}),
+        # The real handler with a setting that makes no sense: INIT fails, naming the variable.
+        (
+            None,
+            "handler.handler",
+            "FRSError",
+            "FRS_DET_SIZE must be an integer, got 'big'",
+            {"FRS_DET_SIZE": "big"},
+        ),
     ],
-    ids=["raises-at-import", "missing-module", "missing-function"],
+    ids=["raises-at-import", "missing-module", "missing-function", "misconfigured"],
 )
 def test_init_failures_are_posted_to_init_error(
-    tmp_path: Path, module_source: str | None, handler: str, error_type: str, message_part: str
+    tmp_path: Path,
+    module_source: str | None,
+    handler: str,
+    error_type: str,
+    message_part: str,
+    extra_env: dict[str, str],
 ) -> None:
     if module_source is not None:
         (tmp_path / "broken_handler.py").write_text(module_source, encoding="utf-8")
     log = tmp_path / "runtime.log"
     with RuntimeApi() as api:
-        env = _lambda_env(api, tmp_path, {"PYTHONPATH": str(tmp_path)})
+        env = _lambda_env(api, tmp_path, {"PYTHONPATH": str(tmp_path), **extra_env})
         with _runtime(handler, env, log) as process:
             posted = api.wait_for_init_error(timeout=START_TIMEOUT)
             assert process.wait(timeout=START_TIMEOUT) == 1, _tail(log)

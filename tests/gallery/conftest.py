@@ -3,11 +3,13 @@ buckets, settings, and deterministic synthetic faces (the gallery never sees ima
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
-from pathlib import Path
+from typing import Any
 
 import pytest
 
+from frs import aws
 from frs.config import Settings
 from frs.gallery.factory import clear_gallery_cache
 from frs.packs.info import PackInfo
@@ -27,7 +29,8 @@ def pack() -> PackInfo:
 
 @pytest.fixture
 def s3_env(s3_endpoint: S3Endpoint, monkeypatch: pytest.MonkeyPatch) -> S3Endpoint:
-    """Point boto3 (and so FRS) at the test endpoint through the environment, as in production."""
+    """The test endpoint's credentials for boto3, and its address for worker processes (which read their
+    settings from the environment, as in production); in-process code gets it through ``s3_settings``."""
     for name in ("AWS_ENDPOINT_URL_S3", "AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_DEFAULT_REGION"):
         monkeypatch.delenv(name, raising=False)
     for name, value in s3_endpoint.env().items():
@@ -43,15 +46,21 @@ def s3_bucket(s3_env: S3Endpoint) -> str:
 
 
 @pytest.fixture
-def gallery_settings(s3_bucket: str, tmp_path: Path) -> Settings:
-    """Settings for an S3 gallery in a fresh bucket, revalidating on every read (sync_ttl=0)."""
-    return Settings(gallery_uri=f"s3://{s3_bucket}/galleries", cache_dir=tmp_path / "cache", sync_ttl=0.0)
+def gallery_settings(local_settings: Settings, s3_env: S3Endpoint, s3_bucket: str) -> Settings:
+    """``local_settings`` for an S3 gallery in a fresh bucket of the test endpoint (2 attempts per call)."""
+    return dataclasses.replace(
+        local_settings,
+        gallery_uri=f"s3://{s3_bucket}/galleries",
+        aws_endpoint_url=s3_env.url,
+        aws_region="us-east-1",
+        s3_max_attempts=2,
+    )
 
 
 @pytest.fixture
-def local_settings(tmp_path: Path) -> Settings:
-    """Settings for a gallery in a local directory, revalidating on every read (sync_ttl=0)."""
-    return Settings(gallery_uri=str(tmp_path / "galleries"), cache_dir=tmp_path / "cache", sync_ttl=0.0)
+def s3_client(gallery_settings: Settings) -> Any:
+    """FRS's own S3 client for the test endpoint (what a transport built by the factory uses)."""
+    return aws.client("s3", gallery_settings)
 
 
 @pytest.fixture(autouse=True)

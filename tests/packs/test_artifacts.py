@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from frs.config import Settings
 from frs.errors import FRSError
 from frs.packs.artifacts import fetch_artifact, read_member
 from frs.packs.manifest import Artifact
@@ -45,14 +46,13 @@ def test_sha_mismatch_is_refused_and_discarded(tmp_path: Path) -> None:
     assert not (tmp_path / "cache" / "pack.zip").exists()
 
 
-def test_unpinned_artifact_needs_explicit_consent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unpinned_artifact_needs_explicit_consent(tmp_path: Path) -> None:
     source = _zip_with(tmp_path / "pack.zip", {"a": b"x"})
     artifact = Artifact(key="pack", sha256=None, url=source.as_uri(), filename="pack.zip")
-    monkeypatch.delenv("FRS_ALLOW_UNPINNED", raising=False)
     with pytest.raises(FRSError, match="FRS_ALLOW_UNPINNED"):
         fetch_artifact(artifact, tmp_path / "cache")
-    monkeypatch.setenv("FRS_ALLOW_UNPINNED", "1")
-    assert fetch_artifact(artifact, tmp_path / "cache").is_file()
+    allowed = Settings.from_env({"FRS_ALLOW_UNPINNED": "1"}).allow_unpinned
+    assert fetch_artifact(artifact, tmp_path / "cache", allow_unpinned=allowed).is_file()
 
 
 def test_unreachable_url_gives_a_clear_error(tmp_path: Path) -> None:

@@ -35,7 +35,7 @@ from frs.gallery.file.diskio import disk_errors, publish, remove_quietly, temp_p
 from frs.gallery.file.store import GalleryDB, check_file, open_snapshot, open_working_copy, upgrade_file
 from frs.gallery.file.transports.protocol import GALLERY_SUFFIX, PreconditionFailed, Transport
 from frs.gallery.paging import decode_page_token
-from frs.gallery.search.ann.manager import AnnIndexManager
+from frs.gallery.search.ann.manager import DEFAULT_MIN_FACES, AnnIndexManager
 from frs.gallery.search.ann.matcher import AnnMatcher
 from frs.gallery.search.exact import Matcher
 from frs.gallery.types import AddResult, Candidate, Embedding, FaceRecord, Identity, ListPage, NewFace
@@ -89,7 +89,7 @@ class SyncedGallery:
         backoff_base: float = 0.02,
         backoff_cap: float = 0.5,
         clock: Callable[[], float] = time.monotonic,
-        ann_min_faces: int | None = None,
+        ann_min_faces: int = DEFAULT_MIN_FACES,
     ) -> None:
         self.name = validation.validate_gallery_name(name)
         self._key = name + GALLERY_SUFFIX
@@ -113,7 +113,6 @@ class SyncedGallery:
                 f"gallery cache directory {self._cache} is not usable: {exc.strerror}",
             ) from exc
         self._remove_stale_temps()
-        # ann_min_faces=None: from FRS_ANN_MIN_FACES (see frs.gallery.search.ann.manager).
         self._ann = AnnIndexManager(
             name, transport, self._cache, recheck_seconds=sync_ttl, clock=clock, min_faces=ann_min_faces
         )

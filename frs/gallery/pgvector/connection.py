@@ -5,6 +5,10 @@ A Lambda container serves many invocations in a row, so the connection outlives 
 runs each unit of work in its own transaction and, when the connection turns out to be dead, reconnects and
 runs it once more; a second failure becomes ``storage_unavailable``. Driver errors never escape as tracebacks
 and never carry the password of the URI.
+
+Credentials can change under a running instance (Secrets Manager rotation): when the server rejects the
+password while connecting, the URI's source (:mod:`frs.gallery.pgvector.secret`) is read again and, if it
+changed, the connection is tried once more with the new credentials.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import os
 import struct
 import threading
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 import psycopg
@@ -23,7 +27,9 @@ from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import Format
 from psycopg.types import TypeInfo
 
+from frs.config import Settings
 from frs.errors import FRSError
+from frs.gallery.pgvector.secret import FixedUri, SecretUri, is_secret_uri
 from frs.gallery.types import Embedding
 
 T = TypeVar("T")
@@ -52,6 +58,26 @@ _MISCONFIG_HINTS = (
     "sslmode",
     "no password supplied",
 )
+# ... of which these mean "these credentials are not (or no longer) valid": worth re-reading the secret.
+_REJECTED_CREDENTIALS = ("password authentication failed", "authentication failed", "no password supplied")
+
+
+class UriSource(Protocol):
+    """Where a database URI comes from: given directly, or read from a secret that may be rotated."""
+
+    def current(self) -> str:
+        """The URI to connect with."""
+        ...
+
+    def refresh(self) -> bool:
+        """Read the URI again; True if it changed."""
+        ...
+
+
+class _CredentialsRejected(Exception):  # noqa: N818 - internal signal, carries the error to raise
+    def __init__(self, error: FRSError) -> None:
+        super().__init__(error.message)
+        self.error = error
 
 
 class PgVector:
@@ -109,7 +135,17 @@ def _scrub(text: str, secret: str | None) -> str:
 class Database:
     """One PostgreSQL endpoint: a lazily opened, reusable connection plus the retry policy around it."""
 
-    def __init__(self, uri: str) -> None:
+    def __init__(self, source: UriSource | str) -> None:
+        self._source: UriSource = FixedUri(source) if isinstance(source, str) else source
+        self._adopt(self._source.current())
+        self._conn: Connection | None = None
+        self._pid = os.getpid()
+        self._lock = threading.RLock()
+        #: Set by the schema layer once migrations are known to be applied on this endpoint.
+        self.schema_ready = False
+
+    def _adopt(self, uri: str) -> None:
+        """Use ``uri`` from now on (at construction, and after the credentials were rotated)."""
         try:
             params = conninfo_to_dict(uri)
         except psycopg.Error as exc:
@@ -118,24 +154,35 @@ class Database:
         self.safe_uri = redact_uri(uri)
         self._password = str(params["password"]) if params.get("password") else None
         self._extra = {k: v for k, v in _DEFAULT_PARAMS.items() if k not in params}
-        self._conn: Connection | None = None
-        self._pid = os.getpid()
-        self._lock = threading.RLock()
-        #: Set by the schema layer once migrations are known to be applied on this endpoint.
-        self.schema_ready = False
 
     # -- connection lifecycle -------------------------------------------------------------------------------
 
     def _connect(self) -> Connection:
+        """A new connection; when the password is rejected, once more with freshly read credentials."""
+        try:
+            return self._open()
+        except _CredentialsRejected as rejected:
+            if not self._source.refresh():
+                raise rejected.error from None
+        self._adopt(self._source.current())
+        try:
+            return self._open()
+        except _CredentialsRejected as rejected:
+            raise rejected.error from None
+
+    def _open(self) -> Connection:
         try:
             conn = psycopg.connect(make_conninfo(self.uri, **self._extra), autocommit=True)
         except psycopg.OperationalError as exc:
             detail = _scrub(str(exc).strip(), self._password)
             lowered = detail.lower()
             if any(hint in lowered for hint in _MISCONFIG_HINTS):
-                raise FRSError(
+                error = FRSError(
                     "storage_misconfigured", f"PostgreSQL at {self.safe_uri} refused the connection: {detail}"
-                ) from None
+                )
+                if any(hint in lowered for hint in _REJECTED_CREDENTIALS):
+                    raise _CredentialsRejected(error) from None
+                raise error from None
             raise FRSError(
                 "storage_unavailable", f"cannot connect to PostgreSQL at {self.safe_uri}: {detail}"
             ) from None
@@ -228,11 +275,13 @@ _DATABASES: dict[str, Database] = {}
 _DATABASES_LOCK = threading.Lock()
 
 
-def database_for(uri: str) -> Database:
-    """The cached :class:`Database` for ``uri``: warm invocations reuse the same connection."""
+def database_for(uri: str, settings: Settings | None = None) -> Database:
+    """The cached :class:`Database` for ``uri`` (``postgresql://`` or a secret URI, which reads the secret
+    with ``settings``' AWS client): warm invocations reuse the same connection."""
     with _DATABASES_LOCK:
         db = _DATABASES.get(uri)
         if db is None:
-            db = Database(uri)
+            source = SecretUri(uri, settings or Settings()) if is_secret_uri(uri) else FixedUri(uri)
+            db = Database(source)
             _DATABASES[uri] = db
         return db

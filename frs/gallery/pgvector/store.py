@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.paging import decode_page_token, encode_page_token
 from frs.gallery.pgvector.connection import Connection, Database, PgVector, database_for
@@ -408,9 +409,13 @@ def _create_gallery_row(name: str) -> Callable[[Connection], int]:
     return work
 
 
-def open_pgvector_gallery(uri: str, name: str, *, ef_search: int | None = None) -> PgVectorGallery:
+def open_pgvector_gallery(
+    uri: str, name: str, *, ef_search: int | None = None, settings: Settings | None = None
+) -> PgVectorGallery:
     """Open gallery ``name`` in the PostgreSQL database at ``uri`` (its row is created by the first write).
 
+    ``uri`` is ``postgresql://...`` or ``postgresql+secretsmanager://<secret>`` (read with ``settings``' AWS
+    client, and read again after a rotation: see :mod:`frs.gallery.pgvector.secret`).
     Connects and applies schema migrations if needed; the connection is cached per URI and reused by later
     calls (warm Lambda invocations). ``ef_search`` (1..1000, default 400) trades search latency for recall,
     see :mod:`frs.gallery.pgvector.search`. Raises ``storage_unavailable`` when the server cannot be reached,
@@ -422,6 +427,6 @@ def open_pgvector_gallery(uri: str, name: str, *, ef_search: int | None = None) 
         ef_search = DEFAULT_EF_SEARCH
     if isinstance(ef_search, bool) or not isinstance(ef_search, int) or not 1 <= ef_search <= EF_SEARCH_MAX:
         raise FRSError("storage_misconfigured", f"ef_search must be an integer from 1 to {EF_SEARCH_MAX}")
-    db = database_for(uri)
+    db = database_for(uri, settings)
     ensure_schema(db)
     return PgVectorGallery(db, name, ef_search=ef_search)

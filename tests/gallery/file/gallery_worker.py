@@ -13,6 +13,7 @@ Prints one JSON line: {"added": [...], "error": null | {"code", "message"}}.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -47,9 +48,11 @@ def main() -> int:
 
         sync.before_upload = pause
 
-    gallery = open_gallery(
-        args.gallery, Settings(gallery_uri=args.uri, cache_dir=args.cache_dir, sync_ttl=0.0)
+    # Like a Lambda instance: settings from the environment (S3 endpoint, retries), the gallery from the args.
+    settings = dataclasses.replace(
+        Settings.from_env(), gallery_uri=args.uri, cache_dir=args.cache_dir, sync_ttl=0.0
     )
+    gallery = open_gallery(args.gallery, settings)
     maker = FaceMaker()
     added: list[str] = []
     if args.ready is not None:

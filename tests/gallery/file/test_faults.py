@@ -23,6 +23,7 @@ from typing import Any
 
 import pytest
 
+from frs import aws
 from frs.api.app import Application
 from frs.config import REPO_ROOT, Settings
 from frs.errors import FRSError
@@ -75,9 +76,10 @@ class Bucket:
 
 @pytest.fixture
 def proxy(s3_env: S3Endpoint, monkeypatch: pytest.MonkeyPatch) -> Iterator[FaultProxy]:
-    """FRS's S3 client talks to the S3 server only through this proxy, with short timeouts and 3 attempts."""
+    """FRS's S3 client talks to the S3 server only through this proxy, with short timeouts and 3 attempts
+    (``settings_s3``; worker processes get the same through their environment)."""
     with FaultProxy(s3_env.url) as started:
-        monkeypatch.setenv("AWS_ENDPOINT_URL", started.url)  # a new port: a new client, fresh retry quota
+        monkeypatch.setenv("AWS_ENDPOINT_URL", started.url)
         monkeypatch.setenv("FRS_S3_MAX_ATTEMPTS", "3")
         monkeypatch.setenv("FRS_S3_CONNECT_TIMEOUT", str(READ_TIMEOUT))
         monkeypatch.setenv("FRS_S3_READ_TIMEOUT", str(READ_TIMEOUT))
@@ -90,8 +92,30 @@ def bucket(s3_env: S3Endpoint, s3_bucket: str, tmp_path: Path) -> Bucket:
 
 
 @pytest.fixture
-def settings_s3(s3_bucket: str, tmp_path: Path) -> Settings:
-    return Settings(gallery_uri=f"s3://{s3_bucket}/{PREFIX}", cache_dir=tmp_path / "cache", sync_ttl=0.0)
+def settings_s3(proxy: FaultProxy, gallery_settings: Settings) -> Settings:
+    """The gallery settings with S3 behind the proxy (a new port: a new client, a fresh retry quota)."""
+    assert gallery_settings.gallery_uri.endswith(f"/{PREFIX}")
+    return dataclasses.replace(
+        gallery_settings,
+        aws_endpoint_url=proxy.url,
+        s3_max_attempts=3,
+        s3_connect_timeout=READ_TIMEOUT,
+        s3_read_timeout=READ_TIMEOUT,
+    )
+
+
+@pytest.fixture
+def proxied(settings_s3: Settings, s3_bucket: str) -> S3Transport:
+    """A transport whose requests go through the proxy, for extra writers built by hand."""
+    return S3Transport(s3_bucket, PREFIX, aws.client("s3", settings_s3))
+
+
+def bounded(settings: Settings, proxy: FaultProxy, attempts: int) -> Gallery:
+    """Another warm gallery object on the same S3 object and cache, making ``attempts`` attempts per call."""
+    quick = open_gallery("people", dataclasses.replace(settings, s3_max_attempts=attempts))
+    quick.get("A")
+    proxy.reset_log()
+    return quick
 
 
 @pytest.fixture
@@ -162,9 +186,8 @@ def test_persistent_faults_fail_cleanly_and_leave_everything_intact(
     settings_s3: Settings,
     faces: FaceMaker,
     pack: PackInfo,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("FRS_S3_MAX_ATTEMPTS", "2")  # the bound under test; 2 keeps the test quick
+    gallery = bounded(settings_s3, proxy, 2)  # the bound under test; 2 keeps the test quick
     etag, content, cached = bucket.etag(), bucket.raw(), cached_files(settings_s3)
     proxy.inject(kind, times=None, delay=STALL)
 
@@ -220,13 +243,13 @@ def test_lost_answer_on_every_attempt_is_reported_and_converges(
     proxy: FaultProxy,
     gallery: Gallery,
     bucket: Bucket,
+    settings_s3: Settings,
     faces: FaceMaker,
     pack: PackInfo,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The upload lands but no answer ever arrives: the caller gets an error (not an acknowledgement); the
     change is there once, a retried add does not duplicate it, and later writes build on it."""
-    monkeypatch.setenv("FRS_S3_MAX_ATTEMPTS", "2")
+    gallery = bounded(settings_s3, proxy, 2)
     uploads = bucket.uploads()
     proxy.inject("stall_after_forward", method="PUT", delay=STALL)
     proxy.inject("stall", times=None, method="PUT", delay=STALL)
@@ -247,13 +270,13 @@ def test_lost_answer_overtaken_by_another_writer_is_still_recognised(
     proxy: FaultProxy,
     gallery: Gallery,
     bucket: Bucket,
-    s3_bucket: str,
+    proxied: S3Transport,
     tmp_path: Path,
     faces: FaceMaker,
     pack: PackInfo,
 ) -> None:
     gallery.add_face("B", faces.face("b"), pack=pack)
-    other = SyncedGallery("people", S3Transport(s3_bucket, PREFIX), tmp_path / "other-cache", sync_ttl=0)
+    other = SyncedGallery("people", proxied, tmp_path / "other-cache", sync_ttl=0)
     proxy.inject("stall_after_forward", method="PUT", delay=STALL)
     outcome: dict[str, Any] = {}
 
@@ -275,7 +298,7 @@ def test_lost_answer_overtaken_by_another_writer_is_still_recognised(
 def test_concurrent_writers_under_random_faults_converge(
     proxy: FaultProxy,
     bucket: Bucket,
-    s3_bucket: str,
+    proxied: S3Transport,
     tmp_path: Path,
     faces: FaceMaker,
     pack: PackInfo,
@@ -283,7 +306,7 @@ def test_concurrent_writers_under_random_faults_converge(
     """Three writers (separate caches, like separate Lambda instances) race while a seeded share of the
     uploads is throttled, stalled, reset or loses its answer. Callers retry failed adds, as API clients
     would. Afterwards every acknowledged add is present exactly once, and nothing else was invented."""
-    transport = S3Transport(s3_bucket, PREFIX)
+    transport = proxied
     for kind in ("slowdown", "stall", "reset", "stall_after_forward", "reset_after_forward"):
         proxy.inject(kind, times=None, method="PUT", fraction=0.08, delay=STALL)
     acknowledged: dict[str, bool] = {}
@@ -322,13 +345,13 @@ def test_concurrent_writers_under_random_faults_converge(
 
 
 def test_connection_broken_inside_an_error_answer_is_handled(
-    proxy: FaultProxy, bucket: Bucket, s3_bucket: str, tmp_path: Path, faces: FaceMaker, pack: PackInfo
+    proxy: FaultProxy, bucket: Bucket, proxied: S3Transport, tmp_path: Path, faces: FaceMaker, pack: PackInfo
 ) -> None:
     """A reset inside the body of an error answer. For GetObject botocore reads that body outside its retry
     handling, so it used to escape as a raw urllib3 error: a 500 internal_error through the API on a cold
     start. Found by scripts/load_test.py --s3-fault-rate. For PutObject (the 412 of a lost race) botocore
     retries by itself."""
-    transport = S3Transport(s3_bucket, PREFIX)
+    transport = proxied
     reader = SyncedGallery("people", transport, tmp_path / "reader", sync_ttl=0)
     proxy.inject("reset_after_forward", method="GET")  # the 404 of a gallery that does not exist yet
     with pytest.raises(FRSError) as err:
@@ -412,10 +435,10 @@ def _files(root: Path) -> list[Path]:
 
 
 def test_full_disk_is_insufficient_storage_through_the_handler(
-    s3_env: S3Endpoint,
     s3_bucket: str,
+    s3_client: Any,
     bucket: Bucket,
-    settings: Settings,
+    gallery_settings: Settings,
     tiny_cache_disk: Path,
     testdata: Path,
     tmp_path: Path,
@@ -423,11 +446,10 @@ def test_full_disk_is_insufficient_storage_through_the_handler(
 ) -> None:
     """The cache fits one copy of the gallery but not the work copy of a write: reads keep working, writes
     answer insufficient_storage (507) and leave S3 alone; once the gallery outgrows the disk, reads say so."""
-    served = dataclasses.replace(
-        settings, gallery_uri=f"s3://{s3_bucket}/{PREFIX}", cache_dir=tiny_cache_disk, sync_ttl=0.0
-    )
+    served = dataclasses.replace(gallery_settings, cache_dir=tiny_cache_disk)
     served_pack: PackInfo = load_analyzer(served).pack
-    writer = SyncedGallery("people", S3Transport(s3_bucket, PREFIX), tmp_path / "writer-cache", sync_ttl=0)
+    transport = S3Transport(s3_bucket, PREFIX, s3_client)
+    writer = SyncedGallery("people", transport, tmp_path / "writer-cache", sync_ttl=0)
 
     def grow(start: int, count: int) -> None:
         writer.add_faces(

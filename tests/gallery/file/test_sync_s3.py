@@ -3,6 +3,7 @@ foreign objects, conditional GETs and secure deletion."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -24,7 +25,7 @@ from frs.gallery.factory import cache_root, open_gallery
 from frs.gallery.file.store import APPLICATION_ID
 from frs.gallery.file.sync import SyncedGallery
 from frs.gallery.file.transports.protocol import PreconditionFailed
-from frs.gallery.file.transports.s3 import S3Transport, s3_client
+from frs.gallery.file.transports.s3 import S3Transport
 from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
 from harness.s3 import S3Endpoint, TcpProxy
@@ -72,14 +73,14 @@ class FakeClock:
 
 
 @pytest.fixture
-def get_statuses(s3_env: S3Endpoint) -> Iterator[list[int]]:
+def get_statuses(s3_client: Any) -> Iterator[list[int]]:
     """HTTP status of every GetObject FRS's own S3 client makes during the test."""
     statuses: list[int] = []
 
     def record(http_response: Any, **_: Any) -> None:
         statuses.append(int(http_response.status_code))
 
-    client = s3_client()
+    client = s3_client
     client.meta.events.register("after-call.s3.GetObject", record)
     yield statuses
     client.meta.events.unregister("after-call.s3.GetObject", record)
@@ -103,9 +104,14 @@ def test_the_s3_server_enforces_conditional_requests(s3_env: S3Endpoint, s3_buck
 
 
 def test_concurrent_writer_processes_lose_no_update(
-    s3_env: S3Endpoint, s3_bucket: str, tmp_path: Path, faces: FaceMaker, pack: PackInfo
+    s3_env: S3Endpoint,
+    s3_bucket: str,
+    gallery_settings: Settings,
+    tmp_path: Path,
+    faces: FaceMaker,
+    pack: PackInfo,
 ) -> None:
-    uri = f"s3://{s3_bucket}/{PREFIX}"
+    uri = gallery_settings.gallery_uri
     go = tmp_path / "go"
     expected = {f"w{w}-{i:02d}" for w in range(6) for i in range(20)}
     processes = []
@@ -133,7 +139,7 @@ def test_concurrent_writer_processes_lose_no_update(
     assert {row[0] for row in conn.execute("SELECT name FROM identities")} == expected
     assert conn.execute("SELECT COUNT(*) FROM faces").fetchone()[0] == 120
     conn.close()
-    gallery = open_gallery("people", Settings(gallery_uri=uri, cache_dir=tmp_path / "reader", sync_ttl=0))
+    gallery = open_gallery("people", dataclasses.replace(gallery_settings, cache_dir=tmp_path / "reader"))
     assert set(all_names(gallery)) == expected
     assert gallery.search(faces.embedding("w3-07")[None, :], pack=pack, top_k=1)[0][0].name == "w3-07"
 
@@ -163,27 +169,19 @@ def test_writer_killed_before_upload_leaves_previous_version(
     assert victim.returncode == -signal.SIGKILL
 
     assert raw_object(s3_env, s3_bucket) == previous
-    reader = open_gallery(
-        "people", Settings(gallery_uri=gallery_settings.gallery_uri, cache_dir=tmp_path / "r")
-    )
+    reader = open_gallery("people", dataclasses.replace(gallery_settings, cache_dir=tmp_path / "r"))
     assert all_names(reader) == ["before"]
     gallery.add_face("after", faces.face("after"), pack=pack)
     assert all_names(gallery) == ["after", "before"]
 
 
 def test_s3_unreachable_then_back(
-    s3_env: S3Endpoint,
-    s3_bucket: str,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    faces: FaceMaker,
-    pack: PackInfo,
+    s3_env: S3Endpoint, gallery_settings: Settings, tmp_path: Path, faces: FaceMaker, pack: PackInfo
 ) -> None:
     target = urlparse(s3_env.url)
     proxy = TcpProxy(target.hostname or "127.0.0.1", target.port or 80)
     proxy.start()
-    monkeypatch.setenv("AWS_ENDPOINT_URL", proxy.url)
-    settings = Settings(gallery_uri=f"s3://{s3_bucket}/{PREFIX}", cache_dir=tmp_path / "cache", sync_ttl=0)
+    settings = dataclasses.replace(gallery_settings, aws_endpoint_url=proxy.url)
     try:
         gallery = open_gallery("people", settings)
         gallery.add_face("A", faces.face("a"), pack=pack)
@@ -199,7 +197,7 @@ def test_s3_unreachable_then_back(
             with pytest.raises(FRSError) as err:
                 call()
             assert err.value.code == "storage_unavailable"
-        cold = open_gallery("people", Settings(gallery_uri=settings.gallery_uri, cache_dir=tmp_path / "cold"))
+        cold = open_gallery("people", dataclasses.replace(settings, cache_dir=tmp_path / "cold"))
         with pytest.raises(FRSError) as err:
             cold.get("A")
         assert err.value.code == "storage_unavailable"
@@ -214,8 +212,8 @@ def test_s3_unreachable_then_back(
         proxy.stop()
 
 
-def test_missing_bucket_is_misconfiguration(s3_env: S3Endpoint, tmp_path: Path) -> None:
-    settings = Settings(gallery_uri="s3://frs-no-such-bucket-7f3a/g", cache_dir=tmp_path / "cache")
+def test_missing_bucket_is_misconfiguration(gallery_settings: Settings) -> None:
+    settings = dataclasses.replace(gallery_settings, gallery_uri="s3://frs-no-such-bucket-7f3a/g")
     with pytest.raises(FRSError) as err:
         open_gallery("people", settings).get("A")
     assert err.value.code == "storage_misconfigured"
@@ -232,9 +230,7 @@ def _foreign_sqlite(path: Path) -> bytes:
 
 
 def _newer_schema(path: Path, settings: Settings, faces: FaceMaker, pack: PackInfo) -> bytes:
-    local = open_gallery(
-        "source", Settings(gallery_uri=str(path.parent / "src"), cache_dir=settings.cache_dir)
-    )
+    local = open_gallery("source", dataclasses.replace(settings, gallery_uri=str(path.parent / "src")))
     local.add_face("A", faces.face("a"), pack=pack)
     conn = sqlite3.connect(path.parent / "src" / "source.sqlite")
     conn.execute("UPDATE meta SET value = '99' WHERE key = 'schema_version'")
@@ -277,15 +273,16 @@ def test_unusable_object_is_refused_and_never_overwritten(
 
 
 def test_conditional_get_and_ttl(
-    s3_env: S3Endpoint,
     s3_bucket: str,
+    s3_client: Any,
+    gallery_settings: Settings,
     tmp_path: Path,
     get_statuses: list[int],
     faces: FaceMaker,
     pack: PackInfo,
 ) -> None:
-    transport = S3Transport(s3_bucket, PREFIX)
-    settings = Settings(gallery_uri=f"s3://{s3_bucket}/{PREFIX}", cache_dir=tmp_path / "cache")
+    transport = S3Transport(s3_bucket, PREFIX, s3_client)
+    settings = gallery_settings
     writer = SyncedGallery("people", transport, tmp_path / "writer-cache", sync_ttl=0)
     writer.add_face("A", faces.face("a"), pack=pack)
 
@@ -335,9 +332,9 @@ def test_matcher_is_reused_until_the_version_changes(
 
 
 def test_stale_writer_reapplies_its_change(
-    s3_env: S3Endpoint, s3_bucket: str, tmp_path: Path, faces: FaceMaker, pack: PackInfo
+    s3_bucket: str, s3_client: Any, tmp_path: Path, faces: FaceMaker, pack: PackInfo
 ) -> None:
-    transport = S3Transport(s3_bucket, PREFIX)
+    transport = S3Transport(s3_bucket, PREFIX, s3_client)
     one = SyncedGallery("people", transport, tmp_path / "c1", sync_ttl=3600)
     two = SyncedGallery("people", transport, tmp_path / "c2", sync_ttl=3600)
     one.add_face("A", faces.face("a"), pack=pack)
@@ -368,9 +365,10 @@ class LostAnswerTransport(S3Transport):
 
 
 def test_writer_recognises_its_own_upload_after_a_lost_answer(
-    s3_env: S3Endpoint, s3_bucket: str, tmp_path: Path, faces: FaceMaker, pack: PackInfo
+    s3_bucket: str, s3_client: Any, tmp_path: Path, faces: FaceMaker, pack: PackInfo
 ) -> None:
-    gallery = SyncedGallery("people", LostAnswerTransport(s3_bucket, PREFIX), tmp_path / "c", sync_ttl=0)
+    transport = LostAnswerTransport(s3_bucket, PREFIX, s3_client)
+    gallery = SyncedGallery("people", transport, tmp_path / "c", sync_ttl=0)
     result = gallery.add_face("A", faces.face("a"), pack=pack)
     assert result.created
     deleted = gallery.delete_identity("A")  # applying it twice would raise not_found

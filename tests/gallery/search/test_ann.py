@@ -3,6 +3,7 @@ threshold, stale indexes (never used as they are) and deletions, on real USearch
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import shutil
 import sqlite3
@@ -15,8 +16,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from frs.config import REPO_ROOT
-from frs.errors import FRSError
+from frs.config import REPO_ROOT, Settings
+from frs.gallery.factory import open_gallery
 from frs.gallery.file.sync import SyncedGallery
 from frs.gallery.file.transports.local import LocalTransport
 from frs.gallery.file.transports.s3 import S3Transport
@@ -295,20 +296,24 @@ def test_damaged_index_falls_back_to_exact(
     assert reader.search_index_tag() is None
 
 
-def test_threshold_from_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    monkeypatch.setenv(ann.ENV_MIN_FACES, "1234")
-    assert ann.min_faces_from_env() == 1234
-    monkeypatch.delenv(ann.ENV_MIN_FACES)
-    assert ann.min_faces_from_env() == ann.DEFAULT_MIN_FACES
-    monkeypatch.setenv(ann.ENV_MIN_FACES, "lots")
-    with pytest.raises(FRSError) as caught:
-        SyncedGallery("people", LocalTransport(tmp_path / "g"), tmp_path / "c")
-    assert caught.value.code == "bad_request"
+def test_threshold_comes_from_settings(local_settings: Settings, faces: FaceMaker, pack: PackInfo) -> None:
+    """FRS_ANN_MIN_FACES reaches the galleries the factory opens (parsing it: tests/test_config.py)."""
+    assert ann.DEFAULT_MIN_FACES == Settings().ann_min_faces == 200_000
+    default = open_gallery("exact", local_settings)
+    small = open_gallery("indexed", dataclasses.replace(local_settings, ann_min_faces=SMALL_THRESHOLD))
+    assert isinstance(default, SyncedGallery) and isinstance(small, SyncedGallery)
+    for gallery in (default, small):
+        enrol(gallery, faces, pack, [f"p{i}" for i in range(SMALL_THRESHOLD)])
+        assert gallery.search(query_for(faces, "p4"), pack=pack, top_k=3)[0][0].name == "p4"
+    assert default.search_index_tag() is None
+    assert small.search_index_tag() == write_id_of(Path(local_settings.gallery_uri), "indexed")
 
 
-def test_index_travels_through_s3(s3_bucket: str, tmp_path: Path, faces: FaceMaker, pack: PackInfo) -> None:
+def test_index_travels_through_s3(
+    s3_bucket: str, s3_client: Any, tmp_path: Path, faces: FaceMaker, pack: PackInfo
+) -> None:
     def open_s3(cache: str) -> SyncedGallery:
-        transport = S3Transport(s3_bucket, "galleries")
+        transport = S3Transport(s3_bucket, "galleries", s3_client)
         return SyncedGallery(
             "people", transport, tmp_path / cache, sync_ttl=0.0, ann_min_faces=SMALL_THRESHOLD
         )
@@ -320,7 +325,7 @@ def test_index_travels_through_s3(s3_bucket: str, tmp_path: Path, faces: FaceMak
     assert reader.search(query_for(faces, "newcomer"), pack=pack, top_k=3)[0][0].name == "newcomer"
     assert reader.search_index_tag() is not None
     assert reader.search_index_tag() == writer.search_index_tag()
-    keys = S3Transport(s3_bucket, "galleries").list_keys()
+    keys = S3Transport(s3_bucket, "galleries", s3_client).list_keys()
     assert keys == ["people.sqlite"]  # the index is not mistaken for a gallery
 
 

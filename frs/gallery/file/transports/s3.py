@@ -1,29 +1,21 @@
 """Gallery files as S3 objects (``s3://bucket/prefix`` -> ``<prefix>/<gallery>.sqlite``).
 
 Conditional requests do the concurrency control: ``If-None-Match`` on GET (304 keeps the cache) and
-``If-Match`` / ``If-None-Match: *`` on PUT (412 means another writer won). The client is plain boto3,
-so the endpoint comes from ``AWS_ENDPOINT_URL_S3`` / ``AWS_ENDPOINT_URL`` and credentials from the
-usual chain; the region from ``AWS_REGION`` / ``AWS_DEFAULT_REGION`` (default us-east-1).
+``If-Match`` / ``If-None-Match: *`` on PUT (412 means another writer won). The client comes from
+:func:`frs.aws.client`, so region, endpoint, retries and timeouts are the ``Settings`` ones: throttling, 5xx
+and connection failures are retried up to ``FRS_S3_MAX_ATTEMPTS`` attempts per request, plus up to two fresh
+attempts when a download stream breaks; after that ``storage_unavailable``. A missing bucket or denied access
+is ``storage_misconfigured``.
 
-Throttling, 5xx and connection failures are retried by botocore's standard retry mode, bounded by
-``FRS_S3_MAX_ATTEMPTS`` attempts per request (default 3), plus up to two fresh attempts when a
-download stream breaks; after that ``storage_unavailable``. A missing bucket or denied access is
-``storage_misconfigured``.
-
-A stalled connection is abandoned after ``FRS_S3_CONNECT_TIMEOUT`` (default 3 s) / ``FRS_S3_READ_TIMEOUT``
-(default 10 s, the longest wait for the next bytes of an answer) and retried like any connection error. The
-read timeout must leave room for the retries inside one invocation: Lambda and the HTTP API stop after 30 s.
+The read timeout (``FRS_S3_READ_TIMEOUT``) must leave room for the retries inside one invocation: Lambda and
+the HTTP API stop after 30 s.
 """
 
 from __future__ import annotations
 
-import os
-import threading
 from pathlib import Path
 from typing import Any
 
-import boto3
-from botocore.config import Config
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
@@ -39,9 +31,6 @@ from frs.errors import FRSError
 from frs.gallery.file.diskio import disk_errors
 from frs.gallery.file.transports.protocol import GALLERY_SUFFIX, FetchResult, PreconditionFailed
 
-DEFAULT_MAX_ATTEMPTS = 3
-DEFAULT_CONNECT_TIMEOUT = 3.0
-DEFAULT_READ_TIMEOUT = 10.0
 _STREAM_ATTEMPTS = 3
 # A connection that breaks while botocore reads an error or 304 answer's body escapes its retries as a raw
 # urllib3 error (botocore reads that body outside its retry handling); it is as transient as any other break.
@@ -65,62 +54,6 @@ _MISCONFIGURED = {
 # 4xx answers that are about load or timing, not about our configuration.
 _TRANSIENT = {"RequestTimeout", "SlowDown", "Throttling", "ThrottlingException", "RequestLimitExceeded"}
 
-_clients: dict[tuple[str | None, str | None, str, int, float, float], Any] = {}
-_clients_lock = threading.Lock()
-
-
-def _region() -> str:
-    return os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION") or "us-east-1"
-
-
-def _max_attempts() -> int:
-    raw = os.environ.get("FRS_S3_MAX_ATTEMPTS", "")
-    try:
-        value = int(raw) if raw else DEFAULT_MAX_ATTEMPTS
-    except ValueError as exc:
-        # A deployment setting, not the caller's input: a server-side misconfiguration.
-        raise FRSError(
-            "storage_misconfigured", f"FRS_S3_MAX_ATTEMPTS must be an integer, got {raw!r}"
-        ) from exc
-    return max(1, value)
-
-
-def _seconds(name: str, default: float) -> float:
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw else default
-    except ValueError:
-        value = -1.0
-    if not 0 < value < 3600:
-        raise FRSError("storage_misconfigured", f"{name} must be a number of seconds > 0, got {raw!r}")
-    return value
-
-
-def s3_client() -> Any:
-    """The process-wide S3 client for the current endpoint/region settings (created once, then reused)."""
-    key = (
-        os.environ.get("AWS_ENDPOINT_URL_S3"),
-        os.environ.get("AWS_ENDPOINT_URL"),
-        _region(),
-        _max_attempts(),
-        _seconds("FRS_S3_CONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT),
-        _seconds("FRS_S3_READ_TIMEOUT", DEFAULT_READ_TIMEOUT),
-    )
-    with _clients_lock:
-        client = _clients.get(key)
-        if client is None:
-            config = Config(
-                region_name=key[2],
-                retries={"mode": "standard", "total_max_attempts": key[3]},  # includes the first try
-                connect_timeout=key[4],
-                read_timeout=key[5],
-                tcp_keepalive=True,
-            )
-            # boto3 itself resolves the endpoint from AWS_ENDPOINT_URL(_S3); nothing is hard-coded here.
-            client = boto3.session.Session().client("s3", config=config)
-            _clients[key] = client
-        return client
-
 
 def parse_s3_uri(uri: str) -> tuple[str, str]:
     """Split ``s3://bucket/prefix`` into (bucket, prefix without surrounding slashes)."""
@@ -140,14 +73,10 @@ def _error_code(exc: ClientError) -> tuple[str, int]:
 class S3Transport:
     """Conditional storage of whole gallery files in one bucket under one prefix."""
 
-    def __init__(self, bucket: str, prefix: str, client: Any | None = None) -> None:
+    def __init__(self, bucket: str, prefix: str, client: Any) -> None:
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self._client = client
-
-    @property
-    def client(self) -> Any:
-        return self._client if self._client is not None else s3_client()
+        self.client = client  # from frs.aws.client("s3", settings)
 
     def object_key(self, key: str) -> str:
         return f"{self.prefix}/{key}" if self.prefix else key

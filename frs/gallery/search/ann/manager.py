@@ -40,13 +40,12 @@ later process sharing the cache revalidates it instead of downloading it again.
 from __future__ import annotations
 
 import logging
-import os
 import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from frs.errors import FRSError
+from frs.config import Settings
 from frs.gallery.file.diskio import disk_errors, publish, remove_quietly, temp_path
 from frs.gallery.file.transports.protocol import PreconditionFailed, Transport
 from frs.gallery.search.ann.keys import KeyLookup, aligned_keys
@@ -59,24 +58,11 @@ if TYPE_CHECKING:  # usearch (behind the index module) loads only once a gallery
 
 logger = logging.getLogger(__name__)
 
-ENV_MIN_FACES = "FRS_ANN_MIN_FACES"
-DEFAULT_MIN_FACES = 200_000
+DEFAULT_MIN_FACES: int = Settings.ann_min_faces  # FRS_ANN_MIN_FACES's default
 ANN_SUFFIX = ".ann"
 READER_MAX_ADDS = 2_000  # ~1-3 s of insertions at 512-d: more than that, a reader searches exactly instead
 REBUILD_FRACTION = 0.25  # writers rebuild the graph once this share of it was patched away
 _REMOTE_PREFIX = "remote-"
-
-
-def min_faces_from_env() -> int:
-    """``FRS_ANN_MIN_FACES``: the face count from which searches use the index (0 also means "always")."""
-    raw = os.environ.get(ENV_MIN_FACES, "")
-    if raw == "":
-        return DEFAULT_MIN_FACES
-    try:
-        value = int(raw)
-    except ValueError as exc:
-        raise FRSError("bad_request", f"{ENV_MIN_FACES} must be an integer, got {raw!r}") from exc
-    return max(1, value)
 
 
 class GalleryVersion(Protocol):
@@ -111,9 +97,9 @@ class AnnIndexManager:
         *,
         recheck_seconds: float,
         clock: Callable[[], float],
-        min_faces: int | None = None,
+        min_faces: int = DEFAULT_MIN_FACES,
     ) -> None:
-        self.min_faces = max(1, min_faces) if min_faces is not None else min_faces_from_env()
+        self.min_faces = max(1, min_faces)  # FRS_ANN_MIN_FACES=0 means "always": from the first face
         self.key = name + ANN_SUFFIX
         self._transport = transport
         self._dir = cache_dir

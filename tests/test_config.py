@@ -1,0 +1,111 @@
+"""Settings: every variable is read in one place, parsed, range-checked, and a bad one names itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from frs.config import RULES, Settings
+from frs.errors import ERROR_STATUS, FRSError
+
+#: variable -> (raw value, field, parsed value)
+GOOD: dict[str, tuple[str, str, Any]] = {
+    "FRS_PACK": ("buffalo_l", "pack", "buffalo_l"),
+    "FRS_MODELS_DIR": ("/opt/models", "models_dir", Path("/opt/models")),
+    "FRS_THREADS": ("3", "threads", 3),
+    "FRS_DET_THRESHOLD": ("0.7", "det_threshold", 0.7),
+    "FRS_DET_SIZE": ("320", "det_size", 320),
+    "FRS_MIN_FACE": ("0", "min_face", 0),
+    "FRS_MATCH_THRESHOLD": ("-0.25", "match_threshold", -0.25),
+    "FRS_MAX_PIXELS": ("1000", "max_pixels", 1000),
+    "FRS_MAX_SIDE": ("640", "max_side", 640),
+    "FRS_ALLOW_UNPINNED": ("1", "allow_unpinned", True),
+    "FRS_GALLERY_URI": ("s3://bucket/prefix", "gallery_uri", "s3://bucket/prefix"),
+    "FRS_CACHE_DIR": ("/tmp/c", "cache_dir", Path("/tmp/c")),
+    "FRS_SYNC_TTL": ("0", "sync_ttl", 0.0),
+    "FRS_ANN_MIN_FACES": ("0", "ann_min_faces", 0),
+    "FRS_PG_EF_SEARCH": ("1000", "pg_ef_search", 1000),
+    "FRS_INPUT_BUCKET": ("photos", "input_bucket", "photos"),
+    "AWS_REGION": ("eu-west-1", "aws_region", "eu-west-1"),
+    "AWS_ENDPOINT_URL": ("http://127.0.0.1:9000", "aws_endpoint_url", "http://127.0.0.1:9000"),
+    "AWS_ENDPOINT_URL_S3": ("http://127.0.0.1:9001", "s3_endpoint_url", "http://127.0.0.1:9001"),
+    "FRS_S3_MAX_ATTEMPTS": ("1", "s3_max_attempts", 1),
+    "FRS_S3_CONNECT_TIMEOUT": ("0.5", "s3_connect_timeout", 0.5),
+    "FRS_S3_READ_TIMEOUT": ("20", "s3_read_timeout", 20.0),
+}
+
+#: variable -> values an operator might set by mistake
+BAD: dict[str, list[str]] = {
+    "FRS_PACK": ["../etc", ".hidden"],
+    "FRS_THREADS": ["0", "-2", "two", "1.5"],
+    "FRS_DET_THRESHOLD": ["0", "-0.1", "1.5", "high", "nan"],
+    "FRS_DET_SIZE": ["abc", "100", "0", "640.0"],
+    "FRS_MIN_FACE": ["-1", "big"],
+    "FRS_MATCH_THRESHOLD": ["1.01", "-2", "x"],
+    "FRS_MAX_PIXELS": ["0", "lots"],
+    "FRS_MAX_SIDE": ["0"],
+    "FRS_ALLOW_UNPINNED": ["maybe", "2"],
+    "FRS_SYNC_TTL": ["-1", "inf", "soon"],
+    "FRS_ANN_MIN_FACES": ["lots", "-1"],
+    "FRS_PG_EF_SEARCH": ["0", "1001", "many"],
+    "FRS_S3_MAX_ATTEMPTS": ["0", "three"],
+    "FRS_S3_CONNECT_TIMEOUT": ["0", "-1", "3600", "x"],
+    "FRS_S3_READ_TIMEOUT": ["0", "forever"],
+}
+
+
+def test_an_empty_environment_gives_the_defaults() -> None:
+    assert Settings.from_env({}) == Settings()
+    assert Settings.from_env({name: "" for name in GOOD}) == Settings()  # empty means unset
+
+
+@pytest.mark.parametrize("variable", sorted(GOOD))
+def test_every_variable_reaches_its_setting(variable: str) -> None:
+    raw, field, expected = GOOD[variable]
+    settings = Settings.from_env({variable: raw})
+    assert getattr(settings, field) == expected
+    assert getattr(Settings(), field) != expected  # the test value is not the default
+
+
+def test_aws_region_falls_back_to_aws_default_region() -> None:
+    assert Settings.from_env({"AWS_DEFAULT_REGION": "ap-south-1"}).aws_region == "ap-south-1"
+    both = {"AWS_DEFAULT_REGION": "ap-south-1", "AWS_REGION": "eu-west-1"}
+    assert Settings.from_env(both).aws_region == "eu-west-1"
+
+
+@pytest.mark.parametrize(
+    ("variable", "raw"), [(v, raw) for v, values in sorted(BAD.items()) for raw in values]
+)
+def test_a_bad_value_is_misconfigured_and_names_its_variable(variable: str, raw: str) -> None:
+    with pytest.raises(FRSError) as caught:
+        Settings.from_env({variable: raw})
+    assert caught.value.code == "misconfigured"
+    assert caught.value.status == 500  # the operator's mistake, never the caller's 400
+    assert caught.value.message.startswith(f"{variable} must be ")
+    assert repr(raw) in caught.value.message or raw in caught.value.message
+
+
+def test_det_threshold_zero_is_refused_not_replaced() -> None:
+    """Used to become 0.5 silently (a falsy 0.0 fell back to the default)."""
+    with pytest.raises(FRSError, match="FRS_DET_THRESHOLD must be a number greater than 0"):
+        Settings.from_env({"FRS_DET_THRESHOLD": "0"})
+    assert Settings.from_env({"FRS_DET_THRESHOLD": "1"}).det_threshold == 1.0
+
+
+def test_settings_built_in_code_are_checked_the_same_way() -> None:
+    with pytest.raises(FRSError) as caught:
+        Settings(sync_ttl=-5)
+    assert (caught.value.code, caught.value.message) == (
+        "misconfigured",
+        "FRS_SYNC_TTL must be a number of seconds >= 0, got -5",
+    )
+
+
+def test_every_rule_names_a_real_setting_and_variable() -> None:
+    fields = set(Settings.__dataclass_fields__)
+    assert set(RULES) <= fields
+    variables = {variable for variable, _ in RULES.values()}
+    assert variables <= set(GOOD)
+    assert ERROR_STATUS["misconfigured"] == 500
