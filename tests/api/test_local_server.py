@@ -26,8 +26,12 @@ DET_THRESHOLD = 0.8  # the default is 0.5; several Solvay faces score between th
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    options = ("--threshold", str(MATCH_THRESHOLD), "--det-threshold", str(DET_THRESHOLD))
-    with running_server(tmp_path_factory.mktemp("serve"), global_options=options) as base:
+    # `frs --threshold T serve --det-threshold D`: global options before and after the command
+    with running_server(
+        tmp_path_factory.mktemp("serve"),
+        global_options=("--threshold", str(MATCH_THRESHOLD)),
+        serve_options=("--det-threshold", str(DET_THRESHOLD)),
+    ) as base:
         yield base
 
 
