@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,11 +15,8 @@ from frs.service import FaceService
 
 
 @pytest.fixture
-def app(settings: Settings, tmp_path: Path) -> Iterator[Application]:
-    local = dataclasses.replace(
-        settings, gallery_uri=str(tmp_path / "galleries"), cache_dir=tmp_path / "cache", sync_ttl=0.0
-    )
-    yield Application(FaceService(local))
+def app(local_settings: Settings) -> Iterator[Application]:
+    yield Application(FaceService(local_settings))
     clear_gallery_cache()
 
 

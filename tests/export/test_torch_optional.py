@@ -5,9 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import pytest
-
 from frs.config import REPO_ROOT
+from tests.export.conftest import HAVE_TORCH
 
 
 def test_cli_and_export_package_do_not_import_torch() -> None:
@@ -24,7 +23,18 @@ def test_cli_and_export_package_do_not_import_torch() -> None:
     assert result.returncode == 0, result.stderr
 
 
-def test_export_tooling_is_installed() -> None:
-    pytest.importorskip(
-        "torch", reason="torch (build-time tooling) is absent: export tests were not collected"
+def test_export_tooling_is_installed_so_the_export_tests_ran() -> None:
+    """torch is a pinned dev requirement: without it tests/export/conftest.py leaves the export tests
+    uncollected, which must show up as a failure, not as a quietly shorter suite."""
+    pins = [
+        line
+        for line in (REPO_ROOT / "requirements-dev.txt").read_text().splitlines()
+        if line.startswith("torch==")
+    ]
+    assert len(pins) == 1, "requirements-dev.txt must pin torch exactly once"
+    assert HAVE_TORCH, (
+        f"torch is not installed ({pins[0]} in requirements-dev.txt): the export tests did not run"
     )
+    from importlib.metadata import version
+
+    assert version("torch").split("+")[0] == pins[0].split("==")[1]

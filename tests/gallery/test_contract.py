@@ -1,11 +1,14 @@
 """One behavioural contract for every gallery backend: the same calls must give the same answers.
 
 Backends: SQLite in a local directory, SQLite in S3 (moto on 127.0.0.1) and PostgreSQL + pgvector (pgserver on
-a Unix socket). All are opened through :func:`frs.gallery.factory.open_gallery`, as the service does.
+a Unix socket). All are opened through :func:`frs.gallery.factory.open_gallery`, as the service does. This is
+the one home of every behaviour the Gallery interface promises; backend-specific behaviour (sync, caching,
+files, SQL) is tested next to its backend (``file/``, ``pgvector/``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import uuid
 from collections.abc import Iterator
@@ -38,7 +41,7 @@ def gallery(request: pytest.FixtureRequest) -> Iterator[Gallery]:
         settings = request.getfixturevalue("gallery_settings")
     else:
         server: PgServer = request.getfixturevalue("pg_server")
-        settings = Settings(gallery_uri=server.uri)
+        settings = dataclasses.replace(request.getfixturevalue("local_settings"), gallery_uri=server.uri)
     # A fresh name per test: PostgreSQL galleries share one database for the whole session.
     yield open_gallery(f"contract_{uuid.uuid4().hex[:12]}", settings)
 
@@ -68,7 +71,7 @@ def test_add_get_and_records(gallery: Gallery, faces: FaceMaker, pack: PackInfo)
     assert (first.identity, first.face_count, first.created) == ("Ada", 1, True)
     uuid.UUID(first.face_id)
     second = gallery.add_face("Ada", faces.face("ada-2"), pack=pack)
-    assert (second.face_count, second.created) == (2, True)
+    assert (second.face_count, second.created) == (2, True) and second.face_id != first.face_id
 
     ada = gallery.get("Ada")
     assert ada.name == "Ada" and ada.face_count == 2
@@ -114,9 +117,11 @@ def test_failed_batch_writes_nothing(gallery: Gallery, faces: FaceMaker, pack: P
 def test_list_pagination_prefix_and_stability(gallery: Gallery, faces: FaceMaker, pack: PackInfo) -> None:
     names = [f"p{i:02d}" for i in range(0, 50, 2)]  # p00, p02, ... p48
     gallery.add_faces([(n, faces.face(n), None) for n in names], pack=pack)
+    gallery.add_face("p10", faces.face("p10-second"), pack=pack)
     first = gallery.list(page_size=10)
     assert [i.name for i in first.identities] == names[:10]
-    assert all(i.face_count == 1 and i.faces == () for i in first.identities)
+    assert all(i.faces == () for i in first.identities)  # a listing never carries faces
+    assert [i.face_count for i in first.identities] == [1] * 5 + [2] + [1] * 4
     assert first.next_page_token is not None
     # Identities added between pages never shift the rest: one before the cursor, one after it.
     gallery.add_faces([("p01", faces.face("p01"), None), ("p21", faces.face("p21"), None)], pack=pack)
@@ -130,6 +135,8 @@ def test_list_pagination_prefix_and_stability(gallery: Gallery, faces: FaceMaker
 
     prefixed = gallery.list(prefix="p1", page_size=3)
     assert [i.name for i in prefixed.identities] == ["p10", "p12", "p14"]
+    rest = gallery.list(prefix="p1", page_size=3, page_token=prefixed.next_page_token)
+    assert [i.name for i in rest.identities] == ["p16", "p18"] and rest.next_page_token is None
     assert error_code(gallery.list, prefix="p2", page_token=prefixed.next_page_token) == "bad_request"
     assert error_code(gallery.list, page_token="not a token!") == "bad_request"
     assert error_code(gallery.list, page_size=0) == "bad_request"
@@ -153,6 +160,7 @@ def test_delete_identity_and_face(gallery: Gallery, faces: FaceMaker, pack: Pack
     assert error_code(gallery.identity_similarity, "B", faces.embedding("b1"), pack=pack) == "not_found"
 
     assert gallery.delete_identity("A") == 2
+    assert gallery.search(faces.embedding("a1")[None, :], pack=pack, top_k=5) == [[]]  # nothing left to find
     assert error_code(gallery.get, "A") == "not_found"
     assert error_code(gallery.delete_face, a1.face_id) == "not_found"
     assert error_code(gallery.delete_identity, "A") == "not_found"
@@ -172,7 +180,33 @@ def test_pack_mismatch(gallery: Gallery, faces: FaceMaker, pack: PackInfo) -> No
     assert error_code(gallery.search, query[None, :], pack=other_name, top_k=1) == "pack_mismatch"
     assert error_code(gallery.identity_similarity, "A", query, pack=other_name) == "pack_mismatch"
     assert error_code(gallery.get, "B") == "not_found"
+    assert [i.name for i in gallery.list().identities] == ["A"]
     assert gallery.pack() == pack
+
+
+def test_bad_input_is_refused_before_anything_is_written(
+    gallery: Gallery, faces: FaceMaker, pack: PackInfo
+) -> None:
+    good = faces.face("a")
+    bad_faces = [
+        dataclasses.replace(good, embedding=good.embedding[:10]),
+        dataclasses.replace(good, embedding=good.embedding * 2),  # not L2-normalised
+        dataclasses.replace(good, embedding=np.full(pack.dim, np.nan, dtype=np.float32)),
+        dataclasses.replace(good, image_sha256="not-a-hash"),
+        dataclasses.replace(good, det_score=float("inf")),
+        dataclasses.replace(good, bbox=(1.0, 2.0, 3.0)),  # type: ignore[arg-type]
+    ]
+    for face in bad_faces:
+        assert error_code(gallery.add_face, "A", face, pack=pack) == "bad_request"
+    for name in ["", "a/b", "x" * 129, "ctl\x01"]:
+        assert error_code(gallery.add_face, name, good, pack=pack) == "bad_request"
+    assert error_code(gallery.add_face, "A", good, pack=pack, metadata={"big": "x" * 5000}) == "bad_request"
+    wrong_width = np.ones((1, pack.dim + 1), dtype=np.float32)
+    assert error_code(gallery.search, wrong_width, pack=pack, top_k=1) == "bad_request"
+    assert error_code(gallery.search, faces.embedding("q")[None, :], pack=pack, top_k=0) == "bad_request"
+    assert error_code(gallery.delete_face, "not-a-uuid") == "bad_request"
+    assert gallery.pack() is None  # nothing was written
+    assert gallery.list().identities == ()
 
 
 def test_search_ranks_identities_by_max_similarity(
@@ -215,7 +249,9 @@ def test_search_ranks_identities_by_max_similarity(
     [
         "Robert'); DROP TABLE identities;--",
         "x' OR '1'='1",
+        '"; DELETE FROM faces; --',
         "%",
+        "_",
         "a_b\\c",
         "Zoë Ångström",
         "名前 テスト",

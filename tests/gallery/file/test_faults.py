@@ -14,7 +14,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -25,7 +24,7 @@ import pytest
 
 from frs import aws
 from frs.api.app import Application
-from frs.config import REPO_ROOT, Settings
+from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.factory import open_gallery
 from frs.gallery.file.sync import SyncedGallery
@@ -37,11 +36,11 @@ from frs.service import FaceService
 from harness.faults import FaultProxy, ProxiedRequest
 from harness.s3 import S3Endpoint
 from tests.api.events import response_json, v2_event
+from tests.gallery.file.workers import start_worker
 from tests.gallery.synthetic import FaceMaker
 from tests.support.gallery_files import faces_in_gallery_file
 from tests.support.tmpfs import tiny_tmpfs
 
-WORKER = REPO_ROOT / "tests" / "gallery" / "file" / "gallery_worker.py"
 PREFIX = "galleries"
 KEY = f"{PREFIX}/people.sqlite"
 READ_TIMEOUT = 1.5  # FRS's S3 read timeout in these tests; a stalled answer is held longer than this
@@ -376,14 +375,7 @@ def test_connection_broken_inside_an_error_answer_is_handled(
 
 
 def _worker(uri: str, cache: Path, *names: str, read_timeout: float) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "FRS_S3_READ_TIMEOUT": str(read_timeout)}
-    return subprocess.Popen(
-        [sys.executable, str(WORKER), uri, str(cache), "people", *names],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_worker(uri, cache, names, env={"FRS_S3_READ_TIMEOUT": str(read_timeout)})
 
 
 def test_writer_killed_after_its_upload_converges_in_the_next_process(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
-import os
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from frs.config import REPO_ROOT, Settings
+from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.factory import open_gallery
 from frs.gallery.file.sync import SyncedGallery
@@ -21,10 +18,9 @@ from frs.gallery.file.transports.local import LocalTransport
 from frs.gallery.file.transports.protocol import PreconditionFailed
 from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
+from tests.gallery.file.workers import start_worker, wait_for
 from tests.gallery.synthetic import FaceMaker
 from tests.support.tmpfs import tiny_tmpfs
-
-WORKER = REPO_ROOT / "tests" / "gallery" / "file" / "gallery_worker.py"
 
 
 def names_in(gallery: Gallery) -> list[str]:
@@ -65,20 +61,24 @@ def test_stale_local_writer_reapplies_its_change(tmp_path: Path, faces: FaceMake
 def test_concurrent_local_processes_lose_no_update(tmp_path: Path) -> None:
     directory = tmp_path / "galleries"
     go = tmp_path / "go"
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     expected = {f"p{p}-{i}" for p in range(3) for i in range(10)}
-    processes = []
-    for p in range(3):
-        command = [sys.executable, str(WORKER), str(directory), str(tmp_path / f"cache{p}"), "people"]
-        command += [f"p{p}-{i}" for i in range(10)]
-        command += ["--ready", str(tmp_path / f"ready{p}"), "--go", str(go)]
-        processes.append(
-            subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    processes = [
+        start_worker(
+            str(directory),
+            tmp_path / f"cache{p}",
+            [f"p{p}-{i}" for i in range(10)],
+            *("--ready", str(tmp_path / f"ready{p}"), "--go", str(go)),
         )
-    deadline = time.monotonic() + 60
-    while not all((tmp_path / f"ready{p}").exists() for p in range(3)) and time.monotonic() < deadline:
-        time.sleep(0.02)
-    go.write_text("go")
+        for p in range(3)
+    ]
+    try:
+        for p, process in enumerate(processes):
+            wait_for(tmp_path / f"ready{p}", process)  # a worker that never gets ready fails the test
+    except AssertionError:
+        for process in processes:
+            process.kill()
+        raise
+    go.write_text("go")  # all three start writing at the same moment
     for process in processes:
         out, err = process.communicate(timeout=120)
         assert process.returncode == 0, f"{out}\n{err}"
@@ -123,10 +123,10 @@ def test_cold_start_reuses_the_copy_left_on_disk(
     assert cached[0].stat().st_ino == inode  # revalidated (not modified), not downloaded again
 
 
-def test_unwritable_directory_is_misconfiguration(tmp_path: Path) -> None:
+def test_unwritable_directory_is_misconfiguration(local_settings: Settings, tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
-    settings = Settings(gallery_uri=str(blocker / "galleries"), cache_dir=tmp_path / "cache")
+    settings = dataclasses.replace(local_settings, gallery_uri=str(blocker / "galleries"))
     with pytest.raises(FRSError) as err:
         open_gallery("people", settings)
     assert err.value.code == "storage_misconfigured"
@@ -140,9 +140,9 @@ def tiny_disk(tmp_path: Path) -> Iterator[Path]:
 
 
 def test_full_local_disk_is_insufficient_storage(
-    tiny_disk: Path, tmp_path: Path, faces: FaceMaker, pack: PackInfo
+    tiny_disk: Path, local_settings: Settings, faces: FaceMaker, pack: PackInfo
 ) -> None:
-    settings = Settings(gallery_uri=str(tmp_path / "galleries"), cache_dir=tiny_disk, sync_ttl=0)
+    settings = dataclasses.replace(local_settings, cache_dir=tiny_disk)
     gallery = open_gallery("people", settings)
     gallery.add_face("small", faces.face("small"), pack=pack)
     batch = [(f"person-{i:04d}", faces.face(f"f{i}"), {"pad": "x" * 400}) for i in range(1500)]
@@ -154,15 +154,14 @@ def test_full_local_disk_is_insufficient_storage(
 
 
 def test_full_disk_while_caching_a_download(
-    tiny_disk: Path, tmp_path: Path, faces: FaceMaker, pack: PackInfo
+    tiny_disk: Path, local_settings: Settings, tmp_path: Path, faces: FaceMaker, pack: PackInfo
 ) -> None:
-    shared = str(tmp_path / "galleries")
-    writer = open_gallery("people", Settings(gallery_uri=shared, cache_dir=tmp_path / "cache", sync_ttl=0))
+    writer = open_gallery("people", local_settings)
     writer.add_faces(
         [(f"person-{i:04d}", faces.face(f"f{i}"), {"pad": "x" * 400}) for i in range(1500)], pack=pack
     )
     assert (tmp_path / "galleries" / "people.sqlite").stat().st_size > 1024 * 1024
-    reader = open_gallery("people", Settings(gallery_uri=shared, cache_dir=tiny_disk, sync_ttl=0))
+    reader = open_gallery("people", dataclasses.replace(local_settings, cache_dir=tiny_disk))
     with pytest.raises(FRSError) as err:
         reader.get("person-0001")
     assert err.value.code == "insufficient_storage"

@@ -8,9 +8,6 @@ import json
 import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,7 +16,7 @@ from urllib.parse import urlparse
 import pytest
 from botocore.exceptions import ClientError
 
-from frs.config import REPO_ROOT, Settings
+from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.factory import cache_root, open_gallery
 from frs.gallery.file.store import APPLICATION_ID
@@ -29,9 +26,9 @@ from frs.gallery.file.transports.s3 import S3Transport
 from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
 from harness.s3 import S3Endpoint, TcpProxy
+from tests.gallery.file.workers import start_worker, wait_for
 from tests.gallery.synthetic import FaceMaker
 
-WORKER = REPO_ROOT / "tests" / "gallery" / "file" / "gallery_worker.py"
 PREFIX = "galleries"
 KEY = f"{PREFIX}/people.sqlite"
 
@@ -39,10 +36,6 @@ KEY = f"{PREFIX}/people.sqlite"
 def raw_object(endpoint: S3Endpoint, bucket: str) -> bytes:
     body: bytes = endpoint.client().get_object(Bucket=bucket, Key=KEY)["Body"].read()
     return body
-
-
-def worker_env() -> dict[str, str]:
-    return {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
 
 
 def all_names(gallery: Gallery) -> list[str]:
@@ -54,14 +47,6 @@ def all_names(gallery: Gallery) -> list[str]:
         token = page.next_page_token
         if token is None:
             return found
-
-
-def wait_for(path: Path, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not path.exists():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{path} did not appear")
-        time.sleep(0.02)
 
 
 class FakeClock:
@@ -114,18 +99,17 @@ def test_concurrent_writer_processes_lose_no_update(
     uri = gallery_settings.gallery_uri
     go = tmp_path / "go"
     expected = {f"w{w}-{i:02d}" for w in range(6) for i in range(20)}
-    processes = []
-    for w in range(6):
-        names = [f"w{w}-{i:02d}" for i in range(20)]
-        command = [sys.executable, str(WORKER), uri, str(tmp_path / "cache"), "people", *names]
-        command += ["--ready", str(tmp_path / f"ready-{w}"), "--go", str(go)]
-        processes.append(
-            subprocess.Popen(
-                command, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-            )
+    processes = [
+        start_worker(
+            uri,
+            tmp_path / "cache",
+            [f"w{w}-{i:02d}" for i in range(20)],
+            *("--ready", str(tmp_path / f"ready-{w}"), "--go", str(go)),
         )
-    for w in range(6):
-        wait_for(tmp_path / f"ready-{w}")
+        for w in range(6)
+    ]
+    for w, process in enumerate(processes):
+        wait_for(tmp_path / f"ready-{w}", process)
     go.write_text("go")  # all six start writing at the same moment
     for process in processes:
         out, err = process.communicate(timeout=300)
@@ -157,11 +141,15 @@ def test_writer_killed_before_upload_leaves_previous_version(
     previous = raw_object(s3_env, s3_bucket)
 
     marker = tmp_path / "prepared"
-    command = [sys.executable, str(WORKER), gallery_settings.gallery_uri, str(tmp_path / "victim-cache")]
-    command += ["people", "victim", "--pause-before-upload", str(marker)]
-    victim = subprocess.Popen(command, env=worker_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    victim = start_worker(
+        gallery_settings.gallery_uri,
+        tmp_path / "victim-cache",
+        ["victim"],
+        "--pause-before-upload",
+        str(marker),
+    )
     try:
-        wait_for(marker)
+        wait_for(marker, victim)
         assert Path(marker.read_text()).exists()  # the new version was fully prepared
     finally:
         os.kill(victim.pid, signal.SIGKILL)
