@@ -17,9 +17,11 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from frs.errors import FRSError
+
+T = TypeVar("T")
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_REGION = "us-east-1"
@@ -200,26 +202,23 @@ class _Environment:
         return default if value is None else value
 
     def optional_integer(self, name: str) -> int | None:
-        raw = self.text(name)
-        if raw is None:
-            return None
-        try:
-            return parse_integer(raw)
-        except ValueError:
-            raise misconfigured(name, "must be an integer", raw) from None
+        return self._parsed(name, parse_integer, "an integer")
 
     def number(self, name: str, default: float) -> float:
         value = self.optional_number(name)
         return default if value is None else value
 
     def optional_number(self, name: str) -> float | None:
+        return self._parsed(name, parse_number, "a number")
+
+    def _parsed(self, name: str, parse: Callable[[str], T], what: str) -> T | None:
         raw = self.text(name)
         if raw is None:
             return None
         try:
-            return parse_number(raw)
+            return parse(raw)
         except ValueError:
-            raise misconfigured(name, "must be a number", raw) from None
+            raise misconfigured(name, f"must be {what}", raw) from None
 
     def flag(self, name: str) -> bool:
         raw = self.text(name)

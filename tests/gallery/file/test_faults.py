@@ -177,10 +177,10 @@ def test_throttling_on_a_fraction_of_requests(
 
 
 @pytest.mark.parametrize("kind", ["slowdown", "internal_error", "service_unavailable", "stall", "reset"])
+@pytest.mark.usefixtures("gallery")  # identity "A" enrolled; the test uses its own bounded object
 def test_persistent_faults_fail_cleanly_and_leave_everything_intact(
     kind: str,
     proxy: FaultProxy,
-    gallery: Gallery,
     bucket: Bucket,
     settings_s3: Settings,
     faces: FaceMaker,
@@ -238,9 +238,9 @@ def test_timeouts_and_resets_on_upload_land_exactly_once(
     assert bucket.faces_per_identity() == {"A": 1}
 
 
+@pytest.mark.usefixtures("gallery")  # identity "A" enrolled; the test uses its own bounded object
 def test_lost_answer_on_every_attempt_is_reported_and_converges(
     proxy: FaultProxy,
-    gallery: Gallery,
     bucket: Bucket,
     settings_s3: Settings,
     faces: FaceMaker,
