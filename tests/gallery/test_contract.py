@@ -242,6 +242,7 @@ def test_search_ranks_identities_by_max_similarity(
     top2 = gallery.search(matrix, pack=pack, top_k=2)
     assert [[h.name for h in hits] for hits in top2] == [[h.name for h in hits[:2]] for hits in results]
     assert error_code(gallery.search, matrix, pack=pack, top_k=0) == "bad_request"
+    assert error_code(gallery.identity_similarity, "nobody", queries[0], pack=pack) == "not_found"
 
 
 @pytest.mark.parametrize(
