@@ -11,11 +11,15 @@ import pytest
 from frs.decision.calibration import (
     Calibration,
     ImpostorTail,
+    calibrate_pack,
     calibration_from_dict,
     compute_calibration,
     load_pack_calibration,
 )
+from frs.decision.groups import look_alike_groups
 from frs.errors import FRSError
+
+Faces = tuple[np.ndarray, np.ndarray]
 
 
 def _hand_calibration() -> Calibration:
@@ -192,3 +196,29 @@ def test_pack_manifest_calibration_is_loaded_or_absent(tmp_path) -> None:
     with pytest.raises(FRSError) as caught:
         load_pack_calibration(broken)
     assert caught.value.code == "model_unavailable"
+
+
+def test_look_alike_groups_keep_only_pairs_inside_a_group(random_faces: Faces) -> None:
+    faces, labels = random_faces
+    groups = look_alike_groups(faces, 6)
+    assert sorted(set(groups.tolist())) == list(range(6))
+    assert np.array_equal(groups, look_alike_groups(faces, 6))  # deterministic
+    record = compute_calibration(faces, labels.tolist(), pack="p", dataset="d", groups=groups.tolist())
+    same_group = groups[:, None] == groups[None, :]
+    different_person = labels[:, None] != labels[None, :]
+    upper = np.triu(np.ones_like(same_group), k=1)
+    assert record.impostor_pairs == int((upper & same_group & different_person).sum())
+    assert record.groups == 6
+    # Look-alikes score higher: the same false-match rate needs a higher threshold than over all pairs.
+    everyone = compute_calibration(faces, labels.tolist(), pack="p", dataset="d")
+    assert everyone.groups == 1
+    assert record.threshold_at(1e-3) > everyone.threshold_at(1e-3)
+
+
+def test_calibrate_pack_uses_groups_of_about_the_asked_size(random_faces: Faces) -> None:
+    faces, labels = random_faces
+    record = calibrate_pack(faces, labels.tolist(), pack="p", dataset="d", group_size=250)
+    assert record.groups == 6  # 1,500 faces / 250
+    assert calibrate_pack(faces, labels.tolist(), pack="p", dataset="d", group_size=None).groups == 1
+    with pytest.raises(FRSError):
+        calibrate_pack(faces, labels.tolist(), pack="p", dataset="d", group_size=1)
