@@ -31,18 +31,27 @@ class OperatingPoint:
     """What a decision used, for the answer to say: the threshold and the rates it stands for."""
 
     threshold: float
-    target: float  # the requested FPIR (identify) or FAR (verify)
-    kind: str  # "fpir" or "far"
+    target: float | None  # the requested FPIR (identify) or FAR (verify); None for a fixed threshold
+    kind: str  # "fpir" (identify) or "far" (verify)
     gallery_size: int  # enrolled faces the FPIR accounts for (1 for verify)
-    false_match_rate: float  # per-comparison rate at the threshold, from the calibration
+    false_match_rate: float | None  # per-comparison rate at the threshold; None without a calibration
+    source: str = "calibrated"  # "calibrated", "explicit" (the caller's threshold) or "pack_default"
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        body: dict[str, object] = {
             "threshold": round(self.threshold, 4),
-            f"target_{self.kind}": self.target,
+            "source": self.source,
             "gallery_size": self.gallery_size,
-            "false_match_rate": self.false_match_rate,
         }
+        if self.target is not None:
+            body[f"target_{self.kind}"] = self.target
+        if self.false_match_rate is not None:
+            body["false_match_rate"] = self.false_match_rate
+            if self.kind == "fpir":
+                body["expected_fpir"] = -math.expm1(
+                    self.gallery_size * math.log1p(-min(self.false_match_rate, 1.0 - 1e-16))
+                )
+        return body
 
 
 def _check_rate(value: float, name: str) -> float:
@@ -79,3 +88,23 @@ def threshold_for_far(target_far: float, calibration: Calibration) -> OperatingP
     """The 1:1 verification threshold with a false-accept rate of ``target_far``."""
     far = _check_rate(target_far, "target_far")
     return OperatingPoint(calibration.threshold_at(far), far, "far", 1, far)
+
+
+def fixed_operating_point(
+    threshold: float,
+    *,
+    kind: str = "fpir",
+    gallery_size: int = 1,
+    calibration: Calibration | None = None,
+    source: str = "explicit",
+) -> OperatingPoint:
+    """An operating point for a threshold given outright (the caller's ``threshold``, or the pack's fixed
+    ``match_threshold`` when the pack has no calibration); a calibration, if any, says what it means."""
+    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not -1.0 <= threshold <= 1.0:
+        raise FRSError("bad_request", f"threshold must be a number from -1 to 1, got {threshold!r}")
+    if kind not in ("fpir", "far"):
+        raise ValueError("kind must be 'fpir' or 'far'")
+    if isinstance(gallery_size, bool) or not isinstance(gallery_size, int) or gallery_size < 1:
+        raise FRSError("bad_request", f"gallery_size must be a positive integer, got {gallery_size!r}")
+    fmr = calibration.false_match_rate(float(threshold)) if calibration is not None else None
+    return OperatingPoint(float(threshold), None, kind, gallery_size, fmr, source)

@@ -9,6 +9,7 @@ import pytest
 from frs.decision.calibration import Calibration, ImpostorTail
 from frs.decision.operating_point import (
     expected_fpir,
+    fixed_operating_point,
     per_comparison_rate,
     threshold_for,
     threshold_for_far,
@@ -50,11 +51,14 @@ def test_threshold_rises_with_the_gallery() -> None:
     assert thirty.threshold == pytest.approx(_tail_threshold(3.34954e-4), rel=1e-5)  # 0.46978
     assert million.threshold == pytest.approx(_tail_threshold(1.005034e-8), rel=1e-5)  # 0.99
     assert one.threshold < thirty.threshold < million.threshold
-    assert thirty.to_dict() == {
+    body = thirty.to_dict()
+    assert body == {
         "threshold": round(thirty.threshold, 4),
+        "source": "calibrated",
         "target_fpir": 0.01,
         "gallery_size": 30,
         "false_match_rate": thirty.false_match_rate,
+        "expected_fpir": pytest.approx(0.01),
     }
 
 
@@ -93,3 +97,28 @@ def test_bad_gallery_sizes_are_bad_requests(size: object) -> None:
         threshold_for(0.01, size, CALIBRATION)  # type: ignore[arg-type]
     assert caught.value.code == "bad_request"
     assert "gallery_size" in caught.value.message
+
+
+def test_a_fixed_threshold_still_reports_what_it_means() -> None:
+    # 0.35 is in the tail: FMR = 0.01 / e; with 30 faces FPIR = 1 - (1 - 0.01/e) ** 30.
+    point = fixed_operating_point(0.35, gallery_size=30, calibration=CALIBRATION)
+    assert point.false_match_rate == pytest.approx(0.01 / math.e)
+    assert point.to_dict() == {
+        "threshold": 0.35,
+        "source": "explicit",
+        "gallery_size": 30,
+        "false_match_rate": pytest.approx(0.01 / math.e),
+        "expected_fpir": pytest.approx(1 - (1 - 0.01 / math.e) ** 30),
+    }
+    # A pack without a calibration: only the threshold and where it came from.
+    fallback = fixed_operating_point(0.363, gallery_size=5, source="pack_default")
+    assert fallback.to_dict() == {"threshold": 0.363, "source": "pack_default", "gallery_size": 5}
+    verify = fixed_operating_point(0.5, kind="far", calibration=CALIBRATION)
+    assert "expected_fpir" not in verify.to_dict()
+
+
+@pytest.mark.parametrize("threshold", [1.5, -2.0, float("nan"), True, "0.4"])
+def test_bad_fixed_thresholds_are_bad_requests(threshold: object) -> None:
+    with pytest.raises(FRSError) as caught:
+        fixed_operating_point(threshold)  # type: ignore[arg-type]
+    assert caught.value.code == "bad_request"
