@@ -18,29 +18,13 @@ from frs.decision.calibration import (
 )
 from frs.decision.groups import look_alike_groups
 from frs.errors import FRSError
+from tests.decision.hand import HAND_CALIBRATION
 
 Faces = tuple[np.ndarray, np.ndarray]
 
 
-def _hand_calibration() -> Calibration:
-    # Median impostor score 0.0, 10% at or above 0.2, 1% at or above 0.3; above 0.3 an exponential tail
-    # (shape 0) of scale 0.05.
-    return Calibration(
-        pack="test",
-        dataset="hand",
-        identities=10,
-        faces=10,
-        impostor_pairs=45,
-        impostor_mean=0.0,
-        impostor_std=0.1,
-        quantiles=((0.5, 0.0), (0.1, 0.2), (0.01, 0.3)),
-        tail=ImpostorTail(threshold=0.3, rate=0.01, pairs=5, shape=0.0, scale=0.05),
-        genuine=None,
-    )
-
-
 def test_false_match_rate_by_hand() -> None:
-    calibration = _hand_calibration()
+    calibration = HAND_CALIBRATION
     assert calibration.false_match_rate(0.2) == pytest.approx(0.1)
     # Log-linear between (0.2, 0.1) and (0.3, 0.01): the geometric mean halfway.
     assert calibration.false_match_rate(0.25) == pytest.approx(math.sqrt(0.1 * 0.01))
@@ -51,7 +35,7 @@ def test_false_match_rate_by_hand() -> None:
 
 
 def test_threshold_at_inverts_the_rate() -> None:
-    calibration = _hand_calibration()
+    calibration = HAND_CALIBRATION
     # 1e-3 = 0.01 * exp(-x / 0.05)  =>  x = 0.05 ln 10.
     assert calibration.threshold_at(1e-3) == pytest.approx(0.3 + 0.05 * math.log(10))
     assert calibration.threshold_at(0.1) == pytest.approx(0.2)
@@ -61,7 +45,7 @@ def test_threshold_at_inverts_the_rate() -> None:
 
 def test_a_bounded_tail_never_asks_for_more_than_a_perfect_score() -> None:
     bounded = ImpostorTail(threshold=0.3, rate=0.01, pairs=5, shape=-0.5, scale=0.05)
-    calibration = Calibration(**{**_hand_calibration().__dict__, "tail": bounded})
+    calibration = Calibration(**{**HAND_CALIBRATION.__dict__, "tail": bounded})
     # End point 0.3 + 0.05 / 0.5 = 0.4: nothing scores above it.
     assert calibration.false_match_rate(0.41) == 0.0
     assert calibration.threshold_at(1e-12) <= 0.4 + 1e-9
@@ -70,7 +54,7 @@ def test_a_bounded_tail_never_asks_for_more_than_a_perfect_score() -> None:
 @pytest.mark.parametrize("rate", [0.0, 1.0, -0.1, float("nan"), float("inf")])
 def test_threshold_at_rejects_rates_outside_zero_one(rate: float) -> None:
     with pytest.raises(FRSError) as caught:
-        _hand_calibration().threshold_at(rate)
+        HAND_CALIBRATION.threshold_at(rate)
     assert caught.value.code == "bad_request"
 
 
@@ -172,7 +156,7 @@ def test_json_round_trip_keeps_every_rate(random_faces: tuple[np.ndarray, np.nda
     ],
 )
 def test_invalid_records_name_the_problem(change: dict[str, object], needle: str) -> None:
-    record = {**_hand_calibration().to_dict(), **change}
+    record = {**HAND_CALIBRATION.to_dict(), **change}
     with pytest.raises(FRSError) as caught:
         calibration_from_dict(record)
     assert caught.value.code == "model_unavailable"
@@ -186,12 +170,12 @@ def test_a_record_that_is_not_an_object_is_refused() -> None:
 
 def test_pack_manifest_calibration_is_loaded_or_absent(tmp_path) -> None:
     with_record = tmp_path / "with.json"
-    with_record.write_text(json.dumps({"name": "x", "calibration": _hand_calibration().to_dict()}))
+    with_record.write_text(json.dumps({"name": "x", "calibration": HAND_CALIBRATION.to_dict()}))
     without = tmp_path / "without.json"
     without.write_text(json.dumps({"name": "x"}))
     broken = tmp_path / "broken.json"
     broken.write_text("{")
-    assert load_pack_calibration(with_record) == _hand_calibration()
+    assert load_pack_calibration(with_record) == HAND_CALIBRATION
     assert load_pack_calibration(without) is None
     with pytest.raises(FRSError) as caught:
         load_pack_calibration(broken)

@@ -6,7 +6,6 @@ import math
 
 import pytest
 
-from frs.decision.calibration import Calibration, ImpostorTail
 from frs.decision.operating_point import (
     expected_fpir,
     fixed_operating_point,
@@ -15,20 +14,10 @@ from frs.decision.operating_point import (
     threshold_for_far,
 )
 from frs.errors import FRSError
+from tests.decision.hand import HAND_CALIBRATION
 
-# Exponential tail above 0.3 (rate 1%, scale 0.05): FMR(t) = 0.01 exp(-(t - 0.3) / 0.05) for t >= 0.3.
-CALIBRATION = Calibration(
-    pack="test",
-    dataset="hand",
-    identities=10,
-    faces=10,
-    impostor_pairs=45,
-    impostor_mean=0.0,
-    impostor_std=0.1,
-    quantiles=((0.5, 0.0), (0.1, 0.2), (0.01, 0.3)),
-    tail=ImpostorTail(threshold=0.3, rate=0.01, pairs=5, shape=0.0, scale=0.05),
-    genuine=None,
-)
+# FMR(t) = 0.01 exp(-(t - 0.3) / 0.05) for t >= 0.3 (see tests/decision/hand.py).
+CALIBRATION = HAND_CALIBRATION
 
 
 def _tail_threshold(fmr: float) -> float:
