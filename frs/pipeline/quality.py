@@ -1,15 +1,15 @@
 """Face quality: how fit one detected face is for recognition, from its pixels and its 5 landmarks.
 
 ``assess_quality`` is a pure function of the decoded RGB image and one detection (box, 5 landmarks, detection
-score), all in that image's pixels. It costs well under a millisecond per face (one 64x64 warp and a
-Laplacian), so it can run on every face of every request. It measures:
+score), all in that image's pixels. It costs about a millisecond or less per face (one 64x64 warp and a
+Laplacian; under 2% of detection + embedding), so it can run on every face of every request. It measures:
 
 - ``face_size``: the shorter side of the detection box in pixels (the same measure ``FRS_MIN_FACE`` uses; it
   does not shrink when the head turns, unlike the eye distance, which is reported as ``interocular``);
 - ``sharpness`` 0..1: the standard deviation of the Laplacian of the face, divided by the standard deviation
   of its grey levels (so contrast and exposure cancel out), measured on a crop aligned to a fixed 64x64 frame
   (so it does not depend on face size: a small face is upsampled, and lacks detail exactly as the recognizer
-  sees it), and divided by the median of that ratio on sharp, well-lit LFW photos, capped at 1;
+  sees it), and divided by the median of that ratio on the lfw-dev photos, capped at 1;
 - ``yaw``, ``pitch``, ``roll`` in degrees, from the landmarks with a weak-perspective model of an average face
   (see :func:`estimate_pose`);
 - ``brightness`` 0..1 (mean luminance of the aligned face) and ``contrast`` (its standard deviation);
@@ -60,7 +60,7 @@ _SHARPNESS_REFERENCE = 2.39
 # is ~35 mm in front of the pupils, the mouth corners ~10 mm, for a 63 mm pupil distance.
 # The ArcFace template puts the nose 0.494 of the way from the eye line to the mouth; SCRFD's median on the
 # 1,549 lfw-dev faces is 0.538. Press photos are taken at eye level on average, so the detector's median is
-# taken as level (0.538 * 1.155).
+# taken as level (0.538 * 1.155); another detector's landmark habits may want their own value.
 _NOSE_DROP = 0.621  # nose tip below the eye line
 _MOUTH_DROP = 1.155  # mouth-corner midpoint below the eye line
 _NOSE_DEPTH = 0.55
