@@ -1,0 +1,1 @@
+"""Open-set decision math: score calibration, operating points, decisions."""
