@@ -6,6 +6,8 @@ cd "$(dirname "$0")/../.."
 export SAM_CLI_TELEMETRY=0 FRS_PACK=${FRS_PACK:-embedded}
 export FRS_IMAGE=${FRS_IMAGE:-frs:$FRS_PACK}
 started=$(date +%s)
+timings=.cache/image/timings.json
+rm -f "$timings"
 
 scripts/image/docker.sh up
 trap 'scripts/image/docker.sh down' EXIT
@@ -13,5 +15,6 @@ scripts/image/build.sh
 built=$(date +%s)
 status=0
 .venv/bin/pytest tests/image || status=$?
+[[ -f $timings ]] && { echo "timings (tests/image/test_cold_start.py):"; cat "$timings"; echo; }
 echo "make image-test: build $((built - started)) s, tests $(($(date +%s) - built)) s"
 exit "$status"

@@ -122,6 +122,13 @@ class LambdaContainer:
         result = docker("logs", self.name, check=False)
         return result.stdout + result.stderr
 
+    def logs_with(self, pattern: re.Pattern[str], timeout: float = 10) -> str:
+        """The log once ``pattern`` is in it (the emulator writes its lines just after it answers)."""
+        deadline = time.monotonic() + timeout
+        while not pattern.search(logs := self.logs()) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return logs
+
     def exec(self, *command: str) -> subprocess.CompletedProcess[str]:
         """Run a command in the container as its function user (same uid, same constraints)."""
         return docker("exec", "--user", f"{self.uid}:{self.uid}", self.name, *command, check=False)

@@ -20,7 +20,7 @@ import requests
 
 from frs.config import REPO_ROOT
 from tests.image.conftest import event
-from tests.image.emulator import LambdaContainer, cold_start_from_logs, medians
+from tests.image.emulator import INVOKE_DONE, LambdaContainer, cold_start_from_logs, medians
 from tests.support.s3 import free_port
 
 TIMINGS = REPO_ROOT / ".cache" / "image" / "timings.json"
@@ -43,7 +43,7 @@ def test_cold_start_medians(image: str) -> None:
         with LambdaContainer(image, env={"FRS_GALLERY_URI": "/tmp/frs/galleries"}) as fn:
             answer = fn.invoke(event("identify"))
             assert answer["ok"] is True and len(answer["faces"]) == 1
-            samples.append(cold_start_from_logs(fn.logs()))
+            samples.append(cold_start_from_logs(fn.logs_with(INVOKE_DONE)))
     _record("cold_start", {**medians(samples), "samples": [vars(s) for s in samples]})
 
 
