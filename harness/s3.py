@@ -50,10 +50,10 @@ class _SerializedApp:
 
 
 class AtomicMotoServer(ThreadedMotoServer):
-    """moto's threaded server bound to 127.0.0.1 on a free port, with atomic conditional writes."""
+    """moto's threaded server on 127.0.0.1 (by default) and a free port, with atomic conditional writes."""
 
-    def __init__(self) -> None:
-        super().__init__(ip_address="127.0.0.1", port=0, verbose=False)
+    def __init__(self, ip_address: str = "127.0.0.1", port: int = 0) -> None:
+        super().__init__(ip_address=ip_address, port=port, verbose=False)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one log line per request drowns test output
 
     def _server_entry(self) -> None:
