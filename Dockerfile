@@ -45,6 +45,8 @@ RUN grep -E '^onnx==' /tmp/requirements-dev.txt > /tmp/fetch-requirements.txt \
 WORKDIR /build
 COPY frs/ frs/
 COPY models/*.json models/
+# Licence texts the fetch installs next to the weights (MIT and Apache-2.0 ask for them to travel together).
+COPY models/licences/ models/licences/
 # Any code change re-runs this step; fixed modes and mtimes keep the weights layer byte-identical across such
 # rebuilds, so registries and Lambda see the same layer digest instead of a fresh copy of the weights.
 RUN FRS_MODELS_DIR=/build/models FRS_CACHE_DIR=/tmp/frs-fetch FRS_GALLERY_URI=/tmp/frs-fetch/galleries \

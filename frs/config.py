@@ -50,7 +50,7 @@ class Settings:
     pack: str = "embedded"
     models_dir: Path = field(default_factory=lambda: REPO_ROOT / "models")
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
-    det_threshold: float = 0.5
+    det_threshold: float | None = None  # None: the pack's detector score threshold
     det_size: int | None = None  # None: the pack's detector input size
     min_face: int = 20  # pixels, shorter side of the detection box
     match_threshold: float | None = None  # None: the pack's recommended threshold
@@ -74,7 +74,7 @@ class Settings:
             pack=os.environ.get("FRS_PACK") or base.pack,
             models_dir=Path(models_dir) if models_dir else base.models_dir,
             threads=_env_int("FRS_THREADS", base.threads),
-            det_threshold=_env_float("FRS_DET_THRESHOLD", base.det_threshold) or base.det_threshold,
+            det_threshold=_env_float("FRS_DET_THRESHOLD", None),
             det_size=int(det_size) if det_size else None,
             min_face=_env_int("FRS_MIN_FACE", base.min_face),
             match_threshold=_env_float("FRS_MATCH_THRESHOLD", None),

@@ -27,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--pack", help="model pack (default: FRS_PACK or 'embedded')")
     parser.add_argument("--models-dir", help="where pack weights live (default: FRS_MODELS_DIR or ./models)")
-    parser.add_argument("--det-threshold", type=float, help="detection score threshold (default 0.5)")
+    parser.add_argument("--det-threshold", type=float, help="detection score threshold (default: the pack's)")
     parser.add_argument("--threshold", type=float, help="match threshold (default: the pack's)")
     parser.add_argument("--gallery", default="default", help="gallery name (default: 'default')")
     parser.add_argument(
