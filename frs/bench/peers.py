@@ -62,10 +62,10 @@ def faceanalysis(settings: Settings, manifest: PackManifest, det_threshold: floa
         yield app
 
 
-def _import_face_recognition() -> Any:
-    """face_recognition, whose models package (0.3.0, 2017) finds its weight files through ``pkg_resources``,
-    which setuptools no longer ships: give it the one function it calls, backed by importlib.resources."""
-    if importlib.util.find_spec("pkg_resources") is None and "pkg_resources" not in sys.modules:
+def import_face_recognition() -> Any:
+    """face_recognition, imported without side effects on FRS. Its models package (0.3.0, 2017) finds its
+    weights through ``pkg_resources``, which setuptools no longer ships: give it the one call it needs."""
+    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
         shim = types.ModuleType("pkg_resources")
 
         def resource_filename(package: str, name: str) -> str:
@@ -73,8 +73,14 @@ def _import_face_recognition() -> Any:
 
         shim.resource_filename = resource_filename  # type: ignore[attr-defined]
         sys.modules["pkg_resources"] = shim
+    from PIL import ImageFile
+
+    # face_recognition's import sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would make FRS accept
+    # truncated uploads in the same process: put it back.
+    accept_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
     import face_recognition
 
+    ImageFile.LOAD_TRUNCATED_IMAGES = accept_truncated
     return face_recognition
 
 
@@ -90,7 +96,7 @@ def detect_embed_peers(photos: dict[str, bytes], runs: int, settings: Settings) 
 
     analyzer = load_analyzer(settings)
     reference = _reference_manifest(settings)
-    fr = _import_face_recognition()
+    fr = import_face_recognition()
 
     def face_recognition_call(data: bytes) -> list[Any]:
         rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))  # what fr.load_image_file does

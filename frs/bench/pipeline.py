@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -95,7 +96,9 @@ def throughput(image: bytes, seconds_hint: int, settings: Settings) -> dict[str,
     cores = os.cpu_count() or 1
     single = Settings(**{**settings.__dict__, "threads": 1})
     per_worker = max(5, seconds_hint * 4)
-    with ProcessPoolExecutor(max_workers=cores) as pool:
+    # Spawned, not forked: a fork of a process whose OpenCV and onnxruntime thread pools have run inherits
+    # their locks but not their threads, and OpenCV's DNN engine then waits forever in the child.
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(_throughput_worker, [(image, 1, single)] * cores))  # load models in every worker
         started = time.perf_counter()
         done = sum(pool.map(_throughput_worker, [(image, per_worker, single)] * cores))

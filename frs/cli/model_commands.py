@@ -62,6 +62,7 @@ def _list(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
                 "licence": manifest.licence,
                 "commercial_use": manifest.commercial_use,
                 "detector_kind": manifest.detector.kind,
+                "recognizer_engine": manifest.recognizer.engine,
                 "dim": manifest.recognizer.dim,
                 "match_threshold": manifest.recognizer.match_threshold,
                 "files": [

@@ -13,6 +13,7 @@ def test_models_list_shows_each_files_licence(capsys: pytest.CaptureFixture[str]
     assert main(["models", "list"]) == 0
     packs = {p["pack"]: p for p in json.loads(capsys.readouterr().out)["packs"]}
     assert packs["open"]["commercial_use"] is True and packs["open"]["detector_kind"] == "yunet"
+    assert packs["open"]["recognizer_engine"] == "opencv"
     assert all(packs[name]["commercial_use"] is False for name in ("embedded", "buffalo_l", "buffalo_s"))
     files = {f["role"]: f for f in packs["open"]["files"]}
     assert files["detector"]["licence"].startswith("MIT") and files["recognizer"]["licence"].startswith(
