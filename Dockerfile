@@ -52,7 +52,8 @@ RUN grep -E '^onnx==' /tmp/requirements-dev.txt > /tmp/fetch-requirements.txt \
 WORKDIR /build
 COPY frs/ frs/
 COPY models/ models/
-# Only manifests and licence texts come from the context (.dockerignore); the weights are fetched here.
+# Only manifests and licence texts (models/licences/, which the fetch installs next to the weights) come from the
+# context (.dockerignore); the weights are fetched here.
 # Any code change re-runs this step; fixed modes and mtimes keep the weights layer byte-identical across such
 # rebuilds, so registries and Lambda see the same layer digest instead of a fresh copy of the weights.
 RUN FRS_MODELS_DIR=/build/models FRS_CACHE_DIR=/tmp/frs-fetch FRS_GALLERY_URI=/tmp/frs-fetch/galleries \

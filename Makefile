@@ -18,6 +18,8 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	# insightface declares the GUI build of OpenCV, which clashes with opencv-python-headless: no deps.
 	$(PY) -m pip install --quiet --no-deps insightface==2.1
+	# face_recognition declares `dlib`, a source build; requirements-dev.txt pins the prebuilt dlib-bin instead.
+	$(PY) -m pip install --quiet --no-deps face-recognition==1.3.0
 	$(PY) -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(STAMP)
 
@@ -25,6 +27,7 @@ install: $(STAMP)
 
 models: install
 	$(PY) -m frs models fetch --pack embedded
+	$(PY) -m frs models fetch --pack open
 
 testdata: install
 	$(PY) -m frs testdata fetch

@@ -104,7 +104,7 @@ class Settings:
     pack: str = "embedded"
     models_dir: Path = field(default_factory=lambda: REPO_ROOT / "models")
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
-    det_threshold: float = 0.5
+    det_threshold: float | None = None  # None: the pack's detector score threshold
     det_size: int | None = None  # None: the pack's detector input size
     min_face: int = 20  # pixels, shorter side of the detection box
     match_threshold: float | None = None  # None: the pack's recommended threshold
@@ -144,7 +144,7 @@ class Settings:
             pack=env.text("FRS_PACK") or base.pack,
             models_dir=env.path("FRS_MODELS_DIR") or base.models_dir,
             threads=env.integer("FRS_THREADS", base.threads),
-            det_threshold=env.number("FRS_DET_THRESHOLD", base.det_threshold),
+            det_threshold=env.optional_number("FRS_DET_THRESHOLD"),
             det_size=env.optional_integer("FRS_DET_SIZE"),
             min_face=env.integer("FRS_MIN_FACE", base.min_face),
             match_threshold=env.optional_number("FRS_MATCH_THRESHOLD"),

@@ -1,4 +1,4 @@
-"""Shared fixtures: the real test photos and the embedded pack, both fetched by `make test` beforehand."""
+"""Shared fixtures: real test photos and the embedded and open packs, fetched by `make test` beforehand."""
 
 from __future__ import annotations
 
@@ -28,7 +28,23 @@ def settings() -> Settings:
     base = Settings()
     if not (base.models_dir / "embedded" / "sface_2021dec.onnx").is_file():
         pytest.fail("embedded pack missing: run `make models` (or `frs models fetch`)")
-    return Settings(threads=2)
+    return Settings(pack="embedded", threads=2)  # explicit: the tests stay on SCRFD whatever the default
+
+
+@pytest.fixture(scope="session")
+def open_settings() -> Settings:
+    """Settings for the licence-clean `open` pack (YuNet + SFace fp32)."""
+    if not (Settings().models_dir / "open" / "yunet_2023mar.onnx").is_file():
+        pytest.fail("open pack missing: run `make models` (or `frs models fetch --pack open`)")
+    return Settings(pack="open", threads=2)
+
+
+@pytest.fixture(scope="session", params=["embedded", "open"])
+def pack_settings(request: pytest.FixtureRequest) -> Settings:
+    """Each shipped PyPI pack in turn: tests taking this fixture hold for both detectors."""
+    fixture = "settings" if request.param == "embedded" else "open_settings"
+    value: Settings = request.getfixturevalue(fixture)
+    return value
 
 
 @pytest.fixture

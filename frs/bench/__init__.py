@@ -1,1 +1,4 @@
-"""``frs bench``: cold start, warm latency, throughput, search scaling and the FaceAnalysis reference."""
+"""``frs bench``: cold start, warm latency, throughput, peers (FaceAnalysis, face_recognition), search."""
+
+# The sections of one ``frs bench`` run, in the order they run (``--skip`` names some to leave out).
+SECTIONS = ("cold_start", "warm", "throughput", "peers", "search")

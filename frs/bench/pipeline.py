@@ -1,11 +1,12 @@
-"""Pipeline benchmarks: cold start in separate processes, warm latency, multi-core throughput, and the same
-detect+embed work through ``insightface.app.FaceAnalysis`` loaded with the same two model files."""
+"""Pipeline benchmarks: cold start in separate processes, warm latency and multi-core throughput (the peers
+FRS is compared with are in :mod:`frs.bench.peers`)."""
 
 from __future__ import annotations
 
 import functools
 import itertools
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -16,11 +17,8 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from frs.bench.stats import summarize, time_calls
 from frs.config import REPO_ROOT, Settings
-from frs.packs.manifest import load_manifest, weight_path
 from frs.pipeline.analyzer import load_analyzer
 from frs.service import FaceService
 
@@ -98,7 +96,9 @@ def throughput(image: bytes, seconds_hint: int, settings: Settings) -> dict[str,
     cores = os.cpu_count() or 1
     single = Settings(**{**settings.__dict__, "threads": 1})
     per_worker = max(5, seconds_hint * 4)
-    with ProcessPoolExecutor(max_workers=cores) as pool:
+    # Spawned, not forked: a fork of a process whose OpenCV and onnxruntime thread pools have run inherits
+    # their locks but not their threads, and OpenCV's DNN engine then waits forever in the child.
+    with ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("spawn")) as pool:
         list(pool.map(_throughput_worker, [(image, 1, single)] * cores))  # load models in every worker
         started = time.perf_counter()
         done = sum(pool.map(_throughput_worker, [(image, per_worker, single)] * cores))
@@ -109,43 +109,3 @@ def throughput(image: bytes, seconds_hint: int, settings: Settings) -> dict[str,
         "seconds": round(elapsed, 2),
         "images_per_second": round(done / elapsed, 2),
     }
-
-
-def faceanalysis_reference(photos: dict[str, bytes], runs: int, settings: Settings) -> dict[str, Any]:
-    """The same detect+embed through insightface's FaceAnalysis with the same model files (ratio FRS / FA)."""
-    import warnings
-
-    import cv2
-    from insightface.app import FaceAnalysis
-
-    warnings.filterwarnings("ignore", category=FutureWarning, module="insightface")
-
-    manifest = load_manifest(settings.pack, settings.models_dir)
-    analyzer = load_analyzer(settings)
-    with tempfile.TemporaryDirectory() as root:
-        folder = Path(root) / "models" / "frs"
-        folder.mkdir(parents=True)
-        for spec in (manifest.detector, manifest.recognizer):
-            (folder / spec.file).symlink_to(weight_path(manifest, spec, settings.models_dir))
-        app = FaceAnalysis(
-            name=str(folder),  # a directory path: insightface loads it as is, never downloads
-            allowed_modules=["detection", "recognition"],
-            providers=["CPUExecutionProvider"],
-        )
-        app.prepare(ctx_id=-1, det_size=manifest.detector.input_size, det_thresh=settings.det_threshold)
-        results: dict[str, Any] = {}
-        for label, data in photos.items():
-            # Both sides start from the encoded bytes, so decoding is inside both timings.
-            def reference(d: bytes = data) -> list[Any]:
-                return list(app.get(cv2.imdecode(np.frombuffer(d, np.uint8), cv2.IMREAD_COLOR)))
-
-            fa = time_calls(reference, runs)
-            frs = time_calls(functools.partial(analyzer.analyze, data), runs)
-            results[label] = {
-                "faceanalysis": fa,
-                "frs": frs,
-                "faces_fa": len(reference()),
-                "faces_frs": len(analyzer.analyze(data).faces),
-                "ratio_p50": round(frs["p50"] / fa["p50"], 3),
-            }
-    return results

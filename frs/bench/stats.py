@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -28,3 +28,20 @@ def time_calls(fn: Callable[[], object], runs: int, warmup: int = 2) -> dict[str
         fn()
         samples.append(time.perf_counter() - started)
     return summarize(samples)
+
+
+def time_interleaved(
+    fns: Mapping[str, Callable[[], object]], runs: int, warmup: int = 2
+) -> dict[str, dict[str, float]]:
+    """Time several functions in turns (a, b, c, a, b, c, ...): on a shared, noisy machine a burst of load
+    then hits every contender alike, so their ratio is steadier than with one block of runs after another."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(runs):
+        for name, fn in fns.items():
+            started = time.perf_counter()
+            fn()
+            samples[name].append(time.perf_counter() - started)
+    return {name: summarize(values) for name, values in samples.items()}

@@ -62,7 +62,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) 
         "--det-threshold",
         default=unset,
         type=_checked("det_threshold", parse_number),
-        help="detection score threshold, > 0 and <= 1 (default: FRS_DET_THRESHOLD or 0.5)",
+        help="detection score threshold, > 0 and <= 1 (default: FRS_DET_THRESHOLD or the pack's)",
     )
     group.add_argument(
         "--threshold",

@@ -27,8 +27,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     evaluate.set_defaults(run=_eval)
 
+    from frs.bench import SECTIONS
+
     bench = sub.add_parser(
-        "bench", help="cold start, latency, throughput, search scaling, FaceAnalysis ratio"
+        "bench",
+        help="cold start, latency, throughput, peers (FaceAnalysis, face_recognition, SCRFD), search scaling",
     )
     bench.add_argument(
         "--photos", default=str(REPO_ROOT / ".cache" / "testdata"), help="photos to time (.cache/testdata)"
@@ -37,6 +40,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench.add_argument(
         "--out", default=str(DEFAULT_OUT / "bench.json"), help="JSON to write (out/bench.json)"
     )
+    bench.add_argument("--skip", nargs="+", default=[], choices=SECTIONS, help="sections to leave out")
     bench.set_defaults(run=_bench)
 
     report = sub.add_parser("report", help="render report.md from the last eval and bench runs")
@@ -82,7 +86,7 @@ def _eval(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
 def _bench(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     from frs.bench.run import run_bench, summary_rows
 
-    result = run_bench(service.settings, Path(args.photos), quick=args.quick)
+    result = run_bench(service.settings, Path(args.photos), quick=args.quick, skip=args.skip)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))

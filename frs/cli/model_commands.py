@@ -19,7 +19,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     models_sub = models.add_subparsers(dest="models_command", required=True)
     fetch = models_sub.add_parser("fetch", help="download, verify and install the --pack's model files")
     fetch.set_defaults(run=_fetch)
-    listing = models_sub.add_parser("list", help="packs, their files, present or not, licence")
+    listing = models_sub.add_parser(
+        "list", help="packs, their files (present or not, licence of each), commercial use"
+    )
     listing.set_defaults(run=_list)
     export_commands.register(models_sub)
 
@@ -68,10 +70,19 @@ def _list(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
                 "pack": name,
                 "description": manifest.description,
                 "licence": manifest.licence,
+                "commercial_use": manifest.commercial_use,
+                "detector_kind": manifest.detector.kind,
+                "recognizer_engine": manifest.recognizer.engine,
                 "dim": manifest.recognizer.dim,
                 "match_threshold": manifest.recognizer.match_threshold,
                 "files": [
-                    {"role": f.role, "path": str(f.path), "present": f.present}
+                    {
+                        "role": f.role,
+                        "path": str(f.path),
+                        "present": f.present,
+                        "licence": f.licence,
+                        "licence_file": str(f.licence_file) if f.licence_file else None,
+                    }
                     for f in pack_status(name, models_dir)
                 ],
             }

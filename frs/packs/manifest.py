@@ -2,11 +2,10 @@
 
 A manifest says where each ONNX file comes from (a pinned artifact and the member inside it), how to feed it
 (input size, mean/std, colour order) and what it produces (embedding dim, recommended match threshold).
-Preprocessing is read from here and never guessed from the model.
-
-Some keys are records for people and are not loaded: the per-file ``licence`` (``frs models list`` shows the
-pack's), and the recognizer's ``kind`` (the training recipe it came from). The detection score threshold is
-a setting (``FRS_DET_THRESHOLD``), not a manifest field.
+Preprocessing is read from here and never guessed from the model. Each file names its licence (and, where the
+licence asks for its text to travel with the weights, a ``licence_file`` next to the manifests), and the pack
+says whether it may be used commercially. The recognizer's ``kind`` (the training recipe it came from) is a
+record for people and is not loaded.
 """
 
 from __future__ import annotations
@@ -46,13 +45,16 @@ class ModelFile:
     mean: tuple[float, float, float]
     std: tuple[float, float, float]
     color: str  # "RGB" or "BGR": channel order the network expects
-    repair: bool = False
+    licence: str
+    licence_file: str | None = None  # licence text, relative to the manifest's folder
+    repair: tuple[str, ...] = ()  # onnx_repair steps applied once at fetch time, in order
     from_pack: str | None = None  # reuse this file from another pack
 
 
 @dataclass(frozen=True)
 class DetectorSpec(ModelFile):
     kind: str = "scrfd"
+    score_threshold: float = 0.5
     nms_threshold: float = 0.4
 
 
@@ -60,6 +62,7 @@ class DetectorSpec(ModelFile):
 class RecognizerSpec(ModelFile):
     dim: int = 512
     match_threshold: float = 0.3
+    engine: str = "onnxruntime"  # or "opencv": whichever runs this file faster (frs.pipeline.runtime)
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,11 @@ class PackManifest:
     name: str
     description: str
     licence: str
+    commercial_use: bool  # every file's licence allows commercial use
     artifacts: dict[str, Artifact]
     detector: DetectorSpec
     recognizer: RecognizerSpec
+    path: Path
 
 
 def _triple(value: Any, field: str) -> tuple[float, float, float]:
@@ -78,6 +83,18 @@ def _triple(value: Any, field: str) -> tuple[float, float, float]:
     if isinstance(value, list) and len(value) == 3 and all(isinstance(v, int | float) for v in value):
         return (float(value[0]), float(value[1]), float(value[2]))
     raise ValueError(f"{field} must be a number or a list of 3 numbers")
+
+
+# ``"repair": true`` in older manifests: the steps the published SFace file needs.
+LEGACY_REPAIR = ("fold_constants", "drop_dead_inputs", "dynamic_batch")
+
+
+def _repair_steps(value: Any, role: str) -> tuple[str, ...]:
+    if isinstance(value, bool):
+        return LEGACY_REPAIR if value else ()
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    raise ValueError(f"{role}.repair must be true/false or a list of repair step names")
 
 
 def _model_file_fields(raw: dict[str, Any], role: str) -> dict[str, Any]:
@@ -94,7 +111,9 @@ def _model_file_fields(raw: dict[str, Any], role: str) -> dict[str, Any]:
         "mean": _triple(raw.get("mean", 0.0), f"{role}.mean"),
         "std": _triple(raw.get("std", 1.0), f"{role}.std"),
         "color": color,
-        "repair": bool(raw.get("repair", False)),
+        "licence": str(raw.get("licence", "")),
+        "licence_file": raw.get("licence_file"),
+        "repair": _repair_steps(raw.get("repair", False), role),
     }
 
 
@@ -134,12 +153,17 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
         }
         det_raw = raw["detector"]
         if "from_pack" in det_raw:
-            detector = load_manifest(str(det_raw["from_pack"]), models_dir).detector
-            detector = DetectorSpec(**{**detector.__dict__, "from_pack": det_raw["from_pack"]})
+            owner = load_manifest(str(det_raw["from_pack"]), models_dir)
+            detector = owner.detector
+            licence_file = str(owner.path.parent / detector.licence_file) if detector.licence_file else None
+            detector = DetectorSpec(
+                **{**detector.__dict__, "from_pack": det_raw["from_pack"], "licence_file": licence_file}
+            )
         else:
             detector = DetectorSpec(
                 **_model_file_fields(det_raw, "detector"),
                 kind=str(det_raw.get("kind", "scrfd")),
+                score_threshold=float(det_raw.get("score_threshold", 0.5)),
                 nms_threshold=float(det_raw.get("nms_threshold", 0.4)),
             )
         rec_raw = raw["recognizer"]
@@ -147,19 +171,27 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
             **_model_file_fields(rec_raw, "recognizer"),
             dim=int(rec_raw["dim"]),
             match_threshold=float(rec_raw["match_threshold"]),
+            engine=str(rec_raw.get("engine", "onnxruntime")),
         )
         return PackManifest(
             name=str(raw["name"]),
             description=str(raw.get("description", "")),
             licence=str(raw.get("licence", "")),
+            commercial_use=bool(raw.get("commercial_use", False)),
             artifacts=artifacts,
             detector=detector,
             recognizer=recognizer,
+            path=path,
         )
     except FRSError:
         raise
     except (KeyError, ValueError, TypeError, IndexError) as exc:
         raise FRSError("model_unavailable", f"malformed pack manifest {path}: {exc}") from exc
+
+
+def licence_path(manifest: PackManifest, spec: ModelFile) -> Path | None:
+    """The licence text shipped for a model file, if its manifest names one."""
+    return manifest.path.parent / spec.licence_file if spec.licence_file else None
 
 
 def weight_path(manifest: PackManifest, spec: ModelFile, models_dir: Path) -> Path:

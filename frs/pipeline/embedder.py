@@ -1,16 +1,17 @@
-"""Face recognizer: aligned crops in, L2-normalised embeddings out, many faces per onnxruntime call."""
+"""Face recognizer: aligned crops in, L2-normalised embeddings out, many faces per inference call."""
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
-import onnxruntime as ort
 
 from frs.packs.manifest import RecognizerSpec
+from frs.pipeline.preprocess import to_nchw
+from frs.pipeline.runtime import Session
 
 
 class Embedder:
-    def __init__(self, session: ort.InferenceSession, spec: RecognizerSpec) -> None:
+    def __init__(self, session: Session, spec: RecognizerSpec) -> None:
         self.session = session
         self.spec = spec
         model_input = session.get_inputs()[0]
@@ -18,14 +19,10 @@ class Embedder:
         # Models exported with a fixed batch of 1 must be fed face by face.
         self.max_batch = 1 if model_input.shape[0] == 1 else 64
         self.output_name = session.get_outputs()[0].name
-        self._mean = np.asarray(spec.mean, dtype=np.float32)
-        self._std = np.asarray(spec.std, dtype=np.float32)
 
     def preprocess(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         """RGB uint8 crops (N, H, W, 3) -> the network's NCHW float input, as the manifest says."""
-        pixels = crops if self.spec.color == "RGB" else crops[..., ::-1]
-        blob = (pixels.astype(np.float32) - self._mean) / self._std
-        return np.ascontiguousarray(blob.transpose(0, 3, 1, 2))
+        return to_nchw(crops, self.spec)
 
     def embed(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         if len(crops) == 0:

@@ -61,8 +61,9 @@ def test_det_threshold_option_reaches_the_served_application(
     server: str, testdata: Path, settings: Settings
 ) -> None:
     photo = testdata / "solvay_conference_1927.jpg"
-    at_default = load_analyzer(settings).analyze(photo.read_bytes(), embed=False).faces
-    assert settings.det_threshold < DET_THRESHOLD
+    analyzer = load_analyzer(settings)
+    at_default = analyzer.analyze(photo.read_bytes(), embed=False).faces
+    assert analyzer.det_threshold < DET_THRESHOLD
     expected = [f for f in at_default if f.score >= DET_THRESHOLD]
     assert 0 < len(expected) < len(at_default)  # the option makes a visible difference on this photo
     status, detected = curl("-X", "POST", "-F", f"file=@{photo}", f"{server}/detect")

