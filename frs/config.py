@@ -101,7 +101,7 @@ class Settings:
     """Everything the pipeline, the galleries and the AWS clients need to know about their environment."""
 
     # -- models and pipeline
-    pack: str = "embedded"
+    pack: str = "open"
     models_dir: Path = field(default_factory=lambda: REPO_ROOT / "models")
     threads: int = field(default_factory=lambda: os.cpu_count() or 1)
     det_threshold: float | None = None  # None: the pack's detector score threshold

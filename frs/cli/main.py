@@ -53,7 +53,7 @@ def add_global_options(parser: argparse.ArgumentParser, *, after_command: bool) 
         "--pack",
         default=unset,
         type=_checked("pack", str),
-        help="model pack (default: FRS_PACK or 'embedded')",
+        help="model pack (default: FRS_PACK or 'open')",
     )
     group.add_argument(
         "--models-dir", default=unset, help="where pack weights live (default: FRS_MODELS_DIR or ./models)"

@@ -32,7 +32,7 @@ def add_export_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--name", required=True, help="name of the new pack (a-z, 0-9, '-', '_')")
     parser.add_argument(
-        "--detector", default="embedded", help="pack whose face detector to reuse (default: embedded)"
+        "--detector", default="open", help="pack whose face detector to reuse (default: open, YuNet, MIT)"
     )
     parser.add_argument(
         "--match-threshold", type=float, default=None, help="recommended cosine threshold (0.3)"

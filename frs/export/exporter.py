@@ -45,7 +45,7 @@ class ExportRequest:
     checkpoint_format: str  # a key of FORMATS
     name: str
     models_dir: Path
-    detector: str = "embedded"
+    detector: str = "open"
     licence: str = DEFAULT_LICENCE
     match_threshold: float = DEFAULT_MATCH_THRESHOLD
     description: str | None = None

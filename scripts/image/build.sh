@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # `make image`: build the Lambda image from the Dockerfile and write the SAM built template that points at it.
 #
-#   FRS_PACK=embedded FRS_IMAGE=frs:embedded [PYTHON_IMAGE=...] scripts/image/build.sh
+#   FRS_PACK=open FRS_IMAGE=frs:open [PYTHON_IMAGE=...] scripts/image/build.sh
 #
 # Base image: PYTHON_IMAGE if given; else the Dockerfile's default (python:3.11-slim-bookworm) when it is present
 # or can be pulled; else, where no registry is reachable, a local Debian base (scripts/image/debian-base.sh,
@@ -10,7 +10,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-pack=${FRS_PACK:-embedded}
+pack=${FRS_PACK:-open}
 image=${FRS_IMAGE:-frs:$pack}
 local_base=${FRS_LOCAL_BASE:-frs-base:bookworm}
 [[ -f models/$pack.json ]] || { echo "unknown pack '$pack': no models/$pack.json" >&2; exit 2; }

@@ -3,7 +3,7 @@
 # Starts a Docker daemon if none runs and stops it again at the end, also when a step fails.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-export SAM_CLI_TELEMETRY=0 FRS_PACK=${FRS_PACK:-embedded}
+export SAM_CLI_TELEMETRY=0 FRS_PACK=${FRS_PACK:-open}
 export FRS_IMAGE=${FRS_IMAGE:-frs:$FRS_PACK}
 started=$(date +%s)
 timings=.cache/image/timings.json

@@ -26,10 +26,11 @@ DET_THRESHOLD = 0.8  # the default is 0.5; several Solvay faces score between th
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    # `frs --threshold T serve --det-threshold D`: global options before and after the command
+    # `frs --pack embedded --threshold T serve --det-threshold D` (the `settings` fixture's pack): global
+    # options before and after the command
     with running_server(
         tmp_path_factory.mktemp("serve"),
-        global_options=("--threshold", str(MATCH_THRESHOLD)),
+        global_options=("--pack", "embedded", "--threshold", str(MATCH_THRESHOLD)),
         serve_options=("--det-threshold", str(DET_THRESHOLD)),
     ) as base:
         yield base

@@ -87,14 +87,14 @@ def test_final_image_is_slim_python_311(dockerfile: Dockerfile) -> None:
         assert _stage_chain(dockerfile, stage)[-1].base == "python:3.11-slim-bookworm"
 
 
-def test_pack_build_arg_defaults_to_buffalo_l_and_is_fetched_in_a_build_stage(dockerfile: Dockerfile) -> None:
+def test_pack_build_arg_defaults_to_open_and_is_fetched_in_a_build_stage(dockerfile: Dockerfile) -> None:
     fetch_stages = [
         stage for stage in dockerfile.stages if any("-m frs models fetch" in i.args for i in stage.of("RUN"))
     ]
     assert len(fetch_stages) == 1 and fetch_stages[0] is not dockerfile.final
     for stage in (fetch_stages[0], dockerfile.final):
         args = dict(parse_arg(i.args) for i in stage.of("ARG"))
-        assert args.get("FRS_PACK") == "buffalo_l", stage.name
+        assert args.get("FRS_PACK") == "open", stage.name
     fetch = next(i for i in fetch_stages[0].of("RUN") if "-m frs models fetch" in i.args)
     assert '--pack "${FRS_PACK}"' in fetch.args
 

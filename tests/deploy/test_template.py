@@ -80,7 +80,7 @@ def test_is_a_sam_template_with_an_image_function(template: dict[str, Any]) -> N
     assert (REPO_ROOT / metadata["DockerContext"] / metadata["Dockerfile"]).is_file()
     assert metadata["DockerBuildArgs"] == {"FRS_PACK": {"Ref": "Pack"}}
     parameters = template["Parameters"]
-    assert parameters["Pack"]["Default"] == "buffalo_l"
+    assert parameters["Pack"]["Default"] == "open"
     assert {"embedded", "open", "buffalo_l", "buffalo_s"} <= set(parameters["Pack"]["AllowedValues"])
     assert parameters["MemorySize"]["Default"] == 2048
     assert parameters["Timeout"]["Default"] == 30

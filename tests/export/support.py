@@ -147,14 +147,15 @@ class ExportSession:
 def make_export_session(root: Path) -> ExportSession:
     """One arcface and one AdaFace IR-18 pack, exported through the CLI into a models dir under ``root``.
 
-    The scratch dir links the repository's embedded weights (when fetched) so the packs' borrowed detector
-    can run in the pipeline test.
+    The scratch dir links the repository's fetched weights so the packs' borrowed detector (the default
+    pack's, `open`) can run in the pipeline test.
     """
     models_dir = root / "models"
     models_dir.mkdir()
-    embedded = REPO_ROOT / "models" / "embedded"
-    if embedded.is_dir():
-        (models_dir / "embedded").symlink_to(embedded, target_is_directory=True)
+    for pack in ("embedded", "open"):
+        fetched = REPO_ROOT / "models" / pack
+        if fetched.is_dir():
+            (models_dir / pack).symlink_to(fetched, target_is_directory=True)
 
     arcface_model = randomised_backbone("arcface", seed=1)
     arcface_ckpt = root / "arcface_ir18.pt"

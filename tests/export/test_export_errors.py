@@ -147,7 +147,7 @@ def test_unknown_detector_pack_and_bad_names_are_refused(
     assert _error(run)["code"] == "not_found"
     run = run_export_cli(
         [
-            *("--arch", "ir18", "--checkpoint", str(checkpoint), "--format", "arcface", "--name", "embedded"),
+            *("--arch", "ir18", "--checkpoint", str(checkpoint), "--format", "arcface", "--name", "open"),
             *("--models-dir", str(tmp_path), "--force"),
         ]
     )

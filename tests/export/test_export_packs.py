@@ -39,7 +39,7 @@ def test_manifest_is_complete_and_loads(export_session: ExportSession, fmt: str)
     manifest = pack.manifest
     recognizer = manifest["recognizer"]
     assert manifest["name"] == pack.name
-    assert manifest["detector"] == {"from_pack": "embedded"}
+    assert manifest["detector"] == {"from_pack": "open"}
     assert manifest["artifacts"] == {}
     assert manifest["licence"] and recognizer["licence"]
     assert recognizer["file"] == "recognizer.onnx"
@@ -54,8 +54,8 @@ def test_manifest_is_complete_and_loads(export_session: ExportSession, fmt: str)
 
     parsed = load_manifest(pack.name, export_session.models_dir)  # the pipeline's own reader accepts it
     assert parsed.recognizer.color == recognizer["color"]
-    assert parsed.detector.from_pack == "embedded"
-    assert parsed.detector.file == load_manifest("embedded", export_session.models_dir).detector.file
+    assert parsed.detector.from_pack == "open"
+    assert parsed.detector.file == load_manifest("open", export_session.models_dir).detector.file
 
 
 @pytest.mark.parametrize("fmt", ["arcface", "adaface"])

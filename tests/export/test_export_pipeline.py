@@ -23,8 +23,8 @@ from tests.export.support import ExportSession, native_input, torch_embeddings, 
 
 @pytest.fixture(scope="module")
 def pack_settings(export_session: ExportSession, tmp_path_factory: pytest.TempPathFactory) -> Settings:
-    if not (REPO_ROOT / "models" / "embedded" / "scrfd_2.5g_kps.onnx").is_file():
-        pytest.fail("embedded pack missing: run `make models` (or `frs models fetch`)")
+    if not (REPO_ROOT / "models" / "open" / "yunet_2023mar.onnx").is_file():
+        pytest.fail("open pack missing: run `make models` (or `frs models fetch --pack open`)")
     return Settings(
         pack=export_session.adaface.name,
         models_dir=export_session.models_dir,
@@ -39,7 +39,7 @@ def test_detects_with_the_borrowed_detector(pack_settings: Settings, testdata: P
     assert analyzer.match_threshold == 0.3
     photo = (testdata / "solvay_conference_1927.jpg").read_bytes()
     faces = analyzer.analyze(photo).faces
-    reference = load_analyzer(Settings(threads=2)).analyze(photo, embed=False).faces  # the embedded pack
+    reference = load_analyzer(Settings(pack="open", threads=2)).analyze(photo, embed=False).faces
     assert len(faces) == len(reference) >= 25
     assert [f.bbox for f in faces] == [f.bbox for f in reference]
     for face in faces:

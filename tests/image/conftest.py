@@ -20,6 +20,8 @@ from tests.image.emulator import IMAGE_VENV, SAM, docker
 from tests.image.s3_network import S3Network, start_s3_network
 
 EVENTS = REPO_ROOT / "events"
+#: The pack the image under test was built with (`make image-test` passes the one it built).
+PACK = os.environ.get("FRS_PACK", "open")
 SAM_ENV_FILE = EVENTS / "env" / "s3.json"  # the README's env-vars file for an S3-compatible store
 
 
@@ -29,7 +31,7 @@ def event(name: str) -> Any:
 
 @pytest.fixture(scope="session")
 def image() -> str:
-    name = os.environ.get("FRS_IMAGE", "frs:embedded")
+    name = os.environ.get("FRS_IMAGE", f"frs:{PACK}")
     if shutil.which("docker") is None:
         pytest.fail("docker is not installed: run `make image-test` (it installs docker.io)")
     try:
@@ -52,7 +54,7 @@ def sam_cli() -> Path:
 def built_template(image: str, sam_cli: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The SAM built template for `image`, written by the same script as `make image`."""
     out = tmp_path_factory.mktemp("sam") / "template.yaml"
-    pack = os.environ.get("FRS_PACK", "embedded")
+    pack = PACK
     subprocess.run(
         [str(IMAGE_VENV / "bin" / "python"), "scripts/image/built_template.py", image, pack, str(out)],
         cwd=REPO_ROOT,

@@ -20,7 +20,7 @@ import requests
 
 from frs.config import REPO_ROOT
 from harness.s3 import free_port
-from tests.image.conftest import event
+from tests.image.conftest import PACK, event
 from tests.image.emulator import INVOKE_DONE, LambdaContainer, cold_start_from_logs, medians
 
 TIMINGS = REPO_ROOT / ".cache" / "image" / "timings.json"
@@ -70,7 +70,7 @@ def test_warm_identify_in_the_container_vs_frs_serve(image: str, tmp_path: Path)
 
     port = free_port()
     serve_env = {k: v for k, v in os.environ.items() if not k.startswith("FRS_")}
-    serve_env.update({"FRS_PACK": "embedded", "FRS_THREADS": THREADS, "FRS_GALLERY_URI": str(tmp_path / "g")})
+    serve_env.update({"FRS_PACK": PACK, "FRS_THREADS": THREADS, "FRS_GALLERY_URI": str(tmp_path / "g")})
     server = subprocess.Popen(
         [sys.executable, "-m", "frs", "serve", "--port", str(port)],
         cwd=REPO_ROOT, env=serve_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 import pytest
 
 from frs.config import REPO_ROOT
+from tests.image.conftest import PACK
 from tests.image.emulator import LambdaContainer, docker
 
 
 def _recognizer_file() -> str:
-    pack = os.environ.get("FRS_PACK", "embedded")
+    pack = PACK
     manifest = json.loads((REPO_ROOT / "models" / f"{pack}.json").read_text(encoding="utf-8"))
     return f"/opt/frs/models/{pack}/{manifest['recognizer']['file']}"
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import json
 
-from tests.image.conftest import event
+from tests.image.conftest import PACK, event
 from tests.image.emulator import MEMORY_MB, LambdaContainer, docker
 
 
 def test_serves_a_gallery_in_tmp_as_an_arbitrary_non_root_user(image: str) -> None:
     with LambdaContainer(image, env={"FRS_GALLERY_URI": "/tmp/frs/galleries"}) as fn:
-        assert fn.invoke(event("health"))["pack"] == "embedded"
+        assert fn.invoke(event("health"))["pack"] == PACK
         assert fn.invoke(event("add"))["created"] is True
         assert fn.invoke(event("identify"))["faces"][0]["identity"] == "person_b"
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.image.conftest import EVENTS, sam_env_file
+from tests.image.conftest import EVENTS, PACK, sam_env_file
 from tests.image.emulator import sam
 from tests.image.s3_network import S3Network
 
@@ -29,7 +29,7 @@ def _http(status: int, check: Check) -> Check:
 # Each phase runs in order against its own gallery prefix; together they cover every file in events/.
 PHASES: dict[str, list[tuple[str, Check]]] = {
     "direct": [
-        ("health", _ok(lambda a: a["pack"] == "embedded" and a["dim"] == 128)),
+        ("health", _ok(lambda a: a["pack"] == PACK and a["dim"] == 128)),
         ("detect", _ok(lambda a: len(a["faces"]) == 1 and a["image"] == {"width": 160, "height": 201})),
         ("detect_s3", _ok(lambda a: len(a["faces"]) == 1)),
         ("verify", _ok(lambda a: a["match"] is True)),
@@ -48,7 +48,7 @@ PHASES: dict[str, list[tuple[str, Check]]] = {
         ("apigw_v1_identify", _http(200, lambda b: b["faces"][0]["identity"] == "person_b")),
     ],
     "http_v2": [
-        ("apigw_v2_health", _http(200, lambda b: b["pack"] == "embedded")),
+        ("apigw_v2_health", _http(200, lambda b: b["pack"] == PACK)),
         ("apigw_v2_detect", _http(200, lambda b: len(b["faces"]) == 1)),
         ("apigw_v2_add", _http(201, lambda b: b["identity"] == "person_b")),
         ("apigw_v2_list", _http(200, lambda b: [i["name"] for i in b["identities"]] == ["person_b"])),
