@@ -22,8 +22,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="replay a folder of camera frames/clips as camera events (results and alerts, no AWS)",
         description="Every .jpg/.jpeg/.png/.webp frame and .mp4 clip below DIR, in name order, goes through "
         "the same processing as an S3 camera event: every face identified on the camera's gallery "
-        "(FRS_CAMERAS or --cameras), a result document written under --results, alerts for watchlisted "
-        'identities (metadata "watchlist": true) and, on cameras with alert_unknown, unknown faces, '
+        "(--cameras, else FRS_CAMERAS, else --gallery for every camera), a result document written under "
+        '--results, alerts for watchlisted identities (metadata "watchlist": true) and, on cameras with '
+        "alert_unknown, unknown faces, "
         "with the FRS_ALERT_COOLDOWN cooldown. Prints one JSON line per result "
         '({"result": ...}) and per alert ({"alert": ...}); a summary goes to stderr.',
     )
@@ -54,8 +55,10 @@ def _watch(service: FaceService, args: argparse.Namespace) -> None:
         raise FRSError(
             "bad_request", f"--camera {args.camera!r} is not a camera id (1-64 of A-Z a-z 0-9 _ . -)"
         )
-    if args.cameras is not None:
-        service = FaceService(dataclasses.replace(service.settings, cameras=args.cameras))
+    cameras = args.cameras or service.settings.cameras
+    if cameras is None:  # no camera configuration at all: every camera searches --gallery
+        cameras = json.dumps({"default": {"gallery": args.gallery}})
+    service = FaceService(dataclasses.replace(service.settings, cameras=cameras))
     alerts: list[dict[str, Any]] = []
 
     def on_alert(message: dict[str, Any]) -> None:

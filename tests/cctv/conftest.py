@@ -54,11 +54,13 @@ def alert_queue(aws_env: S3Endpoint) -> AlertQueue:
 
 @pytest.fixture(scope="session")
 def people_galleries(settings: Settings, testdata: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A gallery directory with 'people': A (person_a_1, watchlisted) and B (person_b_1). Read-only."""
+    """A gallery directory with 'people': A (person_a_1, watchlisted), B (person_b_1) and C (impostor_2, whose
+    "watchlist" is the string "true", which is not JSON true). Read-only."""
     root = tmp_path_factory.mktemp("cctv-galleries")
     service = FaceService(dataclasses.replace(settings, gallery_uri=str(root), cache_dir=root / "cache"))
     service.add("people", "A", (testdata / "person_a_1.jpg").read_bytes(), metadata={"watchlist": True})
     service.add("people", "B", (testdata / "person_b_1.jpg").read_bytes(), metadata={"team": "night"})
+    service.add("people", "C", (testdata / "impostor_2.jpg").read_bytes(), metadata={"watchlist": "true"})
     return root
 
 

@@ -98,6 +98,15 @@ def test_a_person_not_on_the_watchlist_gives_no_alert(
     assert face["identity"] == "B" and face["watchlist"] is False and result["alerts"] == []
 
 
+def test_only_json_true_puts_an_identity_on_the_watchlist(
+    app: Application, camera: Camera, alert_queue: AlertQueue
+):
+    app(records_event(camera.put("cameras/gate/c.jpg", "impostor_2.jpg")), None)  # C: "watchlist": "true"
+    assert alert_queue.drain() == []
+    (result,) = camera.results().values()
+    assert [(f["identity"], f["watchlist"]) for f in result["faces"]] == [("C", False)]
+
+
 def test_an_unknown_face_alerts_only_on_a_camera_configured_for_it(
     app: Application, camera: Camera, alert_queue: AlertQueue
 ):

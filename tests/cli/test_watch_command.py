@@ -83,6 +83,19 @@ def test_watch_replays_frames_and_clips_with_results_alerts_and_the_cooldown(
     assert "5 objects (5 ok), 3 alerts" in err
 
 
+def test_without_a_camera_configuration_every_camera_searches_the_gallery_option(
+    watch: Any, testdata: Path, tmp_path: Path
+):
+    assert watch("add", "B", str(testdata / "person_b_1.jpg"), "--gallery", "staff")[0] == 0
+    frames = tmp_path / "frames"
+    frames.mkdir()
+    shutil.copy(testdata / "person_b_2.jpg", frames / "b.jpg")
+    code, lines, _ = watch("watch", str(frames), "--gallery", "staff", "--results", str(tmp_path / "r"))
+    assert code == 0
+    (result,) = [line["result"] for line in lines]
+    assert (result["gallery"], result["faces"][0]["identity"]) == ("staff", "B")
+
+
 def test_watch_refuses_a_missing_folder_and_a_bad_camera(watch: Any, tmp_path: Path):
     code, lines, _ = watch("watch", str(tmp_path / "nowhere"))
     assert code == 2 and lines[0]["error"]["code"] == "bad_request"
