@@ -17,5 +17,5 @@ app = Application.loaded(Settings.from_env())
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Direct invocations, API Gateway REST/HTTP events and Function URL events."""
+    """Direct invocations, API Gateway REST/HTTP events, Function URL events and S3 (camera) events."""
     return app(event, context)

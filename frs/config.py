@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -60,6 +61,24 @@ def _seconds(value: float) -> bool:
     return 0 < value < 3600
 
 
+#: The longest alert cooldown: alert-state objects may expire a day after they were written (template.yaml).
+MAX_ALERT_COOLDOWN = 86_400
+
+
+def _outside_trigger(uri: str) -> bool:
+    """A results / alert-state location camera events can never come from: ``s3://bucket[/prefix]`` or a
+    local directory, none of whose path segments is ``cameras`` (``cameras/`` keys invoke the function)."""
+    if uri.startswith("s3://"):
+        bucket, _, path = uri[len("s3://") :].partition("/")
+        if not bucket:
+            return False
+    elif "://" in uri and not uri.startswith("file://"):
+        return False
+    else:
+        path = uri.removeprefix("file://")
+    return bool(uri) and "cameras" not in path.split("/")
+
+
 #: field -> (environment variable, rule). The rules are shared with the CLI options that set the same fields.
 RULES: dict[str, tuple[str, Rule]] = {
     "pack": ("FRS_PACK", Rule(_pack_name, "a pack name (no '/', not starting with '.')")),
@@ -89,6 +108,34 @@ RULES: dict[str, tuple[str, Rule]] = {
     ),
     "s3_connect_timeout": ("FRS_S3_CONNECT_TIMEOUT", Rule(_seconds, "a number of seconds > 0 and < 3600")),
     "s3_read_timeout": ("FRS_S3_READ_TIMEOUT", Rule(_seconds, "a number of seconds > 0 and < 3600")),
+    "results_uri": (
+        "FRS_RESULTS_URI",
+        Rule(_outside_trigger, "s3://bucket/prefix or a directory, with no 'cameras' path segment"),
+    ),
+    "alert_state_uri": (
+        "FRS_ALERT_STATE_URI",
+        Rule(_outside_trigger, "s3://bucket/prefix or a directory, with no 'cameras' path segment"),
+    ),
+    "alert_topic_arn": (
+        "FRS_ALERT_TOPIC_ARN",
+        Rule(
+            lambda v: bool(re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}", v)),
+            "an SNS topic ARN",
+        ),
+    ),
+    "alert_cooldown": (
+        "FRS_ALERT_COOLDOWN",
+        Rule(lambda v: 0 <= v <= MAX_ALERT_COOLDOWN, f"a number of seconds from 0 to {MAX_ALERT_COOLDOWN}"),
+    ),
+    "video_fps": (
+        "FRS_VIDEO_FPS",
+        Rule(lambda v: 0 < v <= 30, "a number of frames per second > 0 and <= 30"),
+    ),
+    "max_clip_seconds": (
+        "FRS_MAX_CLIP_SECONDS",
+        Rule(lambda v: 0 < v <= 900, "a number of seconds > 0 and <= 900 (Lambda's longest timeout)"),
+    ),
+    "max_clip_bytes": ("FRS_MAX_CLIP_BYTES", Rule(lambda v: v >= 1, "an integer >= 1 (bytes)")),
 }
 
 
@@ -125,6 +172,15 @@ class Settings:
     s3_max_attempts: int = 3
     s3_connect_timeout: float = 3.0
     s3_read_timeout: float = 10.0
+    # -- CCTV: camera frames and clips arriving as S3 events (frs/cctv)
+    cameras: str | None = None  # JSON text, or s3://bucket/key of a JSON document; None: built-in defaults
+    results_uri: str | None = None  # where results go: s3://bucket/prefix or a directory
+    alert_state_uri: str | None = None  # cooldown state; None: "alert-state" next to the results
+    alert_topic_arn: str | None = None  # SNS topic for alerts; None: alerts are recorded, not published
+    alert_cooldown: float = 300.0  # seconds between two alerts for one (camera, identity)
+    video_fps: float = 2.0  # clip frames analysed per second of video
+    max_clip_seconds: float = 20.0  # longer clips are refused (clip_too_long): Lambda's time budget
+    max_clip_bytes: int = 100 * 1024 * 1024  # larger clips are refused (clip_too_large): /tmp and memory
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -163,6 +219,14 @@ class Settings:
             s3_max_attempts=env.integer("FRS_S3_MAX_ATTEMPTS", base.s3_max_attempts),
             s3_connect_timeout=env.number("FRS_S3_CONNECT_TIMEOUT", base.s3_connect_timeout),
             s3_read_timeout=env.number("FRS_S3_READ_TIMEOUT", base.s3_read_timeout),
+            cameras=env.text("FRS_CAMERAS"),
+            results_uri=env.text("FRS_RESULTS_URI"),
+            alert_state_uri=env.text("FRS_ALERT_STATE_URI"),
+            alert_topic_arn=env.text("FRS_ALERT_TOPIC_ARN"),
+            alert_cooldown=env.number("FRS_ALERT_COOLDOWN", base.alert_cooldown),
+            video_fps=env.number("FRS_VIDEO_FPS", base.video_fps),
+            max_clip_seconds=env.number("FRS_MAX_CLIP_SECONDS", base.max_clip_seconds),
+            max_clip_bytes=env.integer("FRS_MAX_CLIP_BYTES", base.max_clip_bytes),
         )
 
 

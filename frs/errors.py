@@ -12,6 +12,8 @@ from typing import Any
 ERROR_STATUS: dict[str, int] = {
     "bad_request": 400,
     "invalid_image": 400,
+    "unsupported_key": 400,
+    "invalid_clip": 400,
     "forbidden": 403,
     "not_found": 404,
     "method_not_allowed": 405,
@@ -19,6 +21,8 @@ ERROR_STATUS: dict[str, int] = {
     "pack_mismatch": 409,
     "payload_too_large": 413,
     "image_too_large": 413,
+    "clip_too_long": 413,
+    "clip_too_large": 413,
     "unsupported_media_type": 415,
     "no_face": 422,
     "multiple_faces": 422,
@@ -27,6 +31,7 @@ ERROR_STATUS: dict[str, int] = {
     "model_unavailable": 500,
     "internal_error": 500,
     "storage_unavailable": 503,
+    "alert_unavailable": 503,
     "insufficient_storage": 507,
 }
 

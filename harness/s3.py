@@ -114,6 +114,11 @@ def start_s3_endpoint() -> S3Endpoint:
             access_key=os.environ.get("AWS_ACCESS_KEY_ID", "minioadmin"),
             secret_key=os.environ.get("AWS_SECRET_ACCESS_KEY", "minioadmin"),
         )
+    return start_moto_endpoint()
+
+
+def start_moto_endpoint() -> S3Endpoint:
+    """A fresh moto server on 127.0.0.1: every moto service (S3, SNS, SQS, ...) at one address."""
     server = AtomicMotoServer()
     server.start()
     host, port = server.get_host_and_port()

@@ -34,6 +34,18 @@ GOOD: dict[str, tuple[str, str, Any]] = {
     "FRS_S3_MAX_ATTEMPTS": ("1", "s3_max_attempts", 1),
     "FRS_S3_CONNECT_TIMEOUT": ("0.5", "s3_connect_timeout", 0.5),
     "FRS_S3_READ_TIMEOUT": ("20", "s3_read_timeout", 20.0),
+    "FRS_CAMERAS": ('{"door": {"alert_unknown": true}}', "cameras", '{"door": {"alert_unknown": true}}'),
+    "FRS_RESULTS_URI": ("s3://cams/results", "results_uri", "s3://cams/results"),
+    "FRS_ALERT_STATE_URI": ("/var/frs/alert-state", "alert_state_uri", "/var/frs/alert-state"),
+    "FRS_ALERT_TOPIC_ARN": (
+        "arn:aws:sns:eu-west-1:123456789012:frs-alerts",
+        "alert_topic_arn",
+        "arn:aws:sns:eu-west-1:123456789012:frs-alerts",
+    ),
+    "FRS_ALERT_COOLDOWN": ("0", "alert_cooldown", 0.0),
+    "FRS_VIDEO_FPS": ("0.5", "video_fps", 0.5),
+    "FRS_MAX_CLIP_SECONDS": ("120", "max_clip_seconds", 120.0),
+    "FRS_MAX_CLIP_BYTES": ("1000", "max_clip_bytes", 1000),
 }
 
 #: variable -> values an operator might set by mistake
@@ -53,6 +65,14 @@ BAD: dict[str, list[str]] = {
     "FRS_S3_MAX_ATTEMPTS": ["0", "three"],
     "FRS_S3_CONNECT_TIMEOUT": ["0", "-1", "3600", "x"],
     "FRS_S3_READ_TIMEOUT": ["0", "forever"],
+    # Results or state under a cameras/ segment would invoke the function again: refused.
+    "FRS_RESULTS_URI": ["s3://cams/cameras/results", "s3://", "http://host/x", "/data/cameras"],
+    "FRS_ALERT_STATE_URI": ["s3://cams/site/cameras/state", "ftp://x"],
+    "FRS_ALERT_TOPIC_ARN": ["frs-alerts", "arn:aws:sqs:us-east-1:123456789012:q"],
+    "FRS_ALERT_COOLDOWN": ["-1", "86401", "five"],
+    "FRS_VIDEO_FPS": ["0", "31", "fast"],
+    "FRS_MAX_CLIP_SECONDS": ["0", "901"],
+    "FRS_MAX_CLIP_BYTES": ["0", "1.5"],
 }
 
 

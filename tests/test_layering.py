@@ -35,6 +35,8 @@ RULES = [
     ("frs/pipeline", "frs.gallery", "the pipeline names packs through frs.packs.info"),
     ("frs/evaluation", "frs.gallery", "evaluation names packs through frs.packs.info"),
     ("frs/packs", "frs.gallery", "packs are below galleries"),
+    ("frs/cctv", "frs.api", "the CCTV path is below the adapters: app.py dispatches to it, not the reverse"),
+    ("frs/cctv", "frs.cli", "the CCTV path is below the adapters: `frs watch` calls it, not the reverse"),
     ("scripts", "tests", "shared test machinery is in harness/"),
     ("harness", "tests", "the harness serves tests, it does not use them"),
     ("frs", "tests", "the package never imports its tests"),

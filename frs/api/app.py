@@ -9,6 +9,8 @@ from aws_lambda_powertools import Logger
 
 from frs.api.direct import dispatch
 from frs.api.http import build_resolvers
+from frs.cctv.events import is_s3_event
+from frs.cctv.processor import CctvProcessor, RetryBatch
 from frs.config import Settings
 from frs.errors import FRSError
 from frs.service import FaceService
@@ -17,9 +19,12 @@ logger = Logger(service="frs")
 
 
 def event_kind(event: Any) -> str:
-    """'rest' (API Gateway v1), 'http' (HTTP API v2 or Function URL), 'direct', or 'invalid'."""
+    """'rest' (API Gateway v1), 'http' (HTTP API v2 or Function URL), 's3' (S3 notifications and EventBridge
+    S3 events: camera objects), 'direct', or 'invalid'."""
     if not isinstance(event, dict):
         return "invalid"
+    if is_s3_event(event):
+        return "s3"
     context = event.get("requestContext")
     if isinstance(context, dict):
         if event.get("version") == "2.0" or isinstance(context.get("http"), dict):
@@ -43,6 +48,8 @@ class Application:
         self.service = service
         self.rest, self.http = build_resolvers(service)
         self._cold = True
+        # Built now when configured, so a bad FRS_RESULTS_URI / FRS_CAMERAS fails INIT like any setting.
+        self._cctv = CctvProcessor.from_settings(service) if service.settings.results_uri else None
 
     @classmethod
     def loaded(cls, settings: Settings) -> Application:
@@ -69,6 +76,8 @@ class Application:
                 route=_route_of(event),
             )
             return response
+        if kind == "s3":
+            return self._camera_event(event, context, cold, request_id, started)
         try:
             if kind == "invalid":
                 raise FRSError("bad_request", "the event must be a JSON object with an 'action'")
@@ -93,6 +102,40 @@ class Application:
             error=result.get("error", {}).get("code"),
         )
         return result
+
+    def _camera_event(
+        self, event: dict[str, Any], context: Any, cold: bool, request_id: str | None, started: float
+    ) -> dict[str, Any]:
+        """Camera objects from S3. Raises (so Lambda retries the event) when a record hit an infrastructure
+        problem or FRS is misconfigured for them; records' own problems are in the summary."""
+        try:
+            if self._cctv is None:
+                self._cctv = CctvProcessor.from_settings(self.service)
+            remaining = getattr(context, "get_remaining_time_in_millis", None)
+            summary = self._cctv.handle(event, remaining_ms=remaining() if callable(remaining) else None)
+        except RetryBatch as retry:
+            self._log_records(retry.summary)
+            self._log(
+                "s3",
+                cold,
+                request_id,
+                started,
+                ok=False,
+                error="retry",
+                records=len(retry.summary["records"]),
+            )
+            raise
+        except FRSError as error:
+            self._log("s3", cold, request_id, started, ok=False, error=error.code, detail=error.message)
+            raise
+        self._log_records(summary)
+        self._log("s3", cold, request_id, started, ok=True, records=len(summary["records"]))
+        return summary
+
+    def _log_records(self, summary: dict[str, Any]) -> None:
+        for record in summary["records"]:
+            level = logger.info if record["status"] in ("ok", "skipped") else logger.warning
+            level("camera object", extra={k: v for k, v in record.items() if k != "alerts"})
 
     def _log(self, kind: str, cold: bool, request_id: str | None, started: float, **fields: Any) -> None:
         # Metadata only: never image bytes, embeddings or request bodies.

@@ -21,6 +21,7 @@ from frs.cli import (
     model_commands,
     pipeline_commands,
     service_commands,
+    watch_commands,
 )
 from frs.cli.output import emit, emit_error
 from frs.config import RULES, Settings, parse_number
@@ -98,7 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_global_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for commands in (pipeline_commands, gallery_commands, model_commands, service_commands, measure_commands):
+    for commands in (
+        pipeline_commands,
+        gallery_commands,
+        model_commands,
+        service_commands,
+        measure_commands,
+        watch_commands,
+    ):
         commands.register(sub)
     for command in _commands_of(parser):
         add_global_options(command, after_command=True)

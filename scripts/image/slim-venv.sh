@@ -27,12 +27,12 @@ find "$site" -type f \( -name '*.pyi' -o -name '*.pyx' -o -name '*.pxd' \) -dele
 rm -rf "$site"/onnxruntime/transformers "$site"/onnxruntime/quantization "$site"/onnxruntime/tools \
     "$site"/onnxruntime/datasets
 
-# botocore ships the API models of ~450 AWS services; FRS talks to S3 (galleries, input images) and Secrets
-# Manager (PostgreSQL password); STS stays for role-based credential providers. The top-level JSON files
+# botocore ships the API models of ~450 AWS services; FRS talks to S3 (galleries, input images, camera objects),
+# SNS (CCTV alerts) and Secrets Manager (PostgreSQL password); STS stays for role-based credential providers. The top-level JSON files
 # (endpoints, partitions, retry and default configuration) are kept.
 for service in "$site"/botocore/data/*/; do
     case $(basename "$service") in
-        s3 | secretsmanager | sts) ;;
+        s3 | sns | secretsmanager | sts) ;;
         *) rm -rf "$service" ;;
     esac
 done

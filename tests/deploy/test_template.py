@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from frs.api.routes import ROUTES
-from frs.config import REPO_ROOT
+from frs.config import REPO_ROOT, Settings
 from tests.deploy.cfn_yaml import load_template
 
 TEMPLATE = REPO_ROOT / "template.yaml"
@@ -157,9 +157,14 @@ def test_lifecycle_expires_noncurrent_versions_after_the_parameter(template: dic
     assert all("Prefix" not in r and "Filter" not in r for r in enabled)  # the whole bucket
 
 
+CAMERA_ARN = "arn:${AWS::Partition}:s3:::${CameraBucketName}"
+
+
 def test_s3_permissions_are_scoped_to_the_galleries_prefix(template: dict[str, Any]) -> None:
     galleries = [{"Fn::Sub": "${GalleryBucket.Arn}/galleries/*"}]
     input_objects = [{"Fn::Sub": "arn:${AWS::Partition}:s3:::${InputBucketName}/*"}]
+    camera_objects = [{"Fn::Sub": f"{CAMERA_ARN}/cameras/*"}, {"Fn::Sub": f"{CAMERA_ARN}/config/*"}]
+    camera_outputs = [{"Fn::Sub": f"{CAMERA_ARN}/results/*"}, {"Fn::Sub": f"{CAMERA_ARN}/alert-state/*"}]
     kinds = []
     for condition, statement in _statements(template):
         actions = set(_as_list(statement["Action"]))
@@ -177,9 +182,21 @@ def test_s3_permissions_are_scoped_to_the_galleries_prefix(template: dict[str, A
         elif resources == input_objects:
             assert condition == "HasInputBucket" and actions == {"s3:GetObject"}
             kinds.append("input images")
+        elif resources == camera_objects:  # read-only: FRS never writes, copies or deletes camera uploads
+            assert condition == "HasCameraBucket" and actions == {"s3:GetObject", "s3:GetObjectVersion"}
+            kinds.append("camera objects")
+        elif resources == camera_outputs:  # no DeleteObject, no ListBucket
+            assert condition == "HasCameraBucket" and actions == {"s3:GetObject", "s3:PutObject"}
+            kinds.append("camera results and alert state")
         else:
             pytest.fail(f"unexpected S3 grant: {statement}")
-    assert sorted(kinds) == ["gallery listing", "gallery objects", "input images"]
+    assert sorted(kinds) == [
+        "camera objects",
+        "camera results and alert state",
+        "gallery listing",
+        "gallery objects",
+        "input images",
+    ]
     objects = next(s for c, s in _statements(template) if _as_list(s["Resource"]) == galleries)
     assert set(_as_list(objects["Action"])) == {"s3:GetObject", "s3:PutObject", "s3:DeleteObject"}
 
@@ -271,3 +288,102 @@ def test_outputs(template: dict[str, Any]) -> None:
     assert outputs["GalleryBucketName"]["Value"] == {"Ref": "GalleryBucket"}
     assert outputs["FunctionArn"]["Value"] == {"Fn::GetAtt": ["FrsFunction", "Arn"]}
     assert outputs["FunctionUrl"]["Condition"] == "CreateFunctionUrl"
+
+
+# -- CCTV ----------------------------------------------------------------------------------------------------
+
+CAMERA_RESOURCES = {
+    "CameraBucket": "AWS::S3::Bucket",
+    "CameraBucketPolicy": "AWS::S3::BucketPolicy",
+    "CameraInvokePermission": "AWS::Lambda::Permission",
+    "AlertTopic": "AWS::SNS::Topic",
+    "AlertTopicPolicy": "AWS::SNS::TopicPolicy",
+    "FailedCameraEvents": "AWS::SQS::Queue",
+    "CameraEventInvokeConfig": "AWS::Lambda::EventInvokeConfig",
+}
+
+
+def test_the_camera_path_exists_only_with_a_camera_bucket(template: dict[str, Any]) -> None:
+    assert template["Conditions"]["HasCameraBucket"] == {
+        "Fn::Not": [{"Fn::Equals": [{"Ref": "CameraBucketName"}, ""]}]
+    }
+    assert template["Parameters"]["CameraBucketName"]["Default"] == ""
+    for name, kind in CAMERA_RESOURCES.items():
+        resource = template["Resources"][name]
+        assert (resource["Type"], resource["Condition"]) == (kind, "HasCameraBucket"), name
+
+
+def test_s3_invokes_the_function_only_for_keys_under_cameras(template: dict[str, Any]) -> None:
+    bucket = template["Resources"]["CameraBucket"]
+    assert bucket["Properties"]["BucketName"] == {"Ref": "CameraBucketName"}
+    assert bucket["DependsOn"] == "CameraInvokePermission"  # S3 checks the permission when it is configured
+    (notification,) = bucket["Properties"]["NotificationConfiguration"]["LambdaConfigurations"]
+    assert notification["Event"] == "s3:ObjectCreated:*"
+    assert notification["Function"] == {"Fn::GetAtt": ["FrsFunction", "Arn"]}
+    assert notification["Filter"] == {"S3Key": {"Rules": [{"Name": "prefix", "Value": "cameras/"}]}}
+    permission = template["Resources"]["CameraInvokePermission"]["Properties"]
+    assert permission["Principal"] == "s3.amazonaws.com"
+    assert permission["SourceArn"] == {"Fn::Sub": CAMERA_ARN}
+    assert permission["SourceAccount"] == {"Ref": "AWS::AccountId"}
+    # What FRS writes never lands under the trigger prefix: no recursive invocation.
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    for variable, folder in (("FRS_RESULTS_URI", "results"), ("FRS_ALERT_STATE_URI", "alert-state")):
+        condition, uri, unset = env[variable]["Fn::If"]
+        assert (condition, unset) == ("HasCameraBucket", "")
+        assert uri == {"Fn::Sub": f"s3://${{CameraBucketName}}/{folder}"}
+
+
+def test_the_camera_bucket_is_private_tls_only_and_expires_uploads(template: dict[str, Any]) -> None:
+    props = template["Resources"]["CameraBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    rules = {r["Id"]: r for r in props["LifecycleConfiguration"]["Rules"]}
+    assert rules["ExpireCameraUploads"]["Prefix"] == "cameras/"
+    assert rules["ExpireCameraUploads"]["ExpirationInDays"] == {"Ref": "CameraRetentionDays"}
+    assert rules["ExpireAlertState"]["Prefix"] == "alert-state/"
+    # State may expire only after the longest cooldown (FRS_ALERT_COOLDOWN <= 86400 s).
+    assert (
+        rules["ExpireAlertState"]["ExpirationInDays"] * 86400
+        > template["Parameters"]["AlertCooldown"]["MaxValue"]
+    )
+    (deny,) = template["Resources"]["CameraBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_alerts_go_to_an_encrypted_topic_the_function_may_only_publish_to(template: dict[str, Any]) -> None:
+    assert template["Resources"]["AlertTopic"]["Properties"]["KmsMasterKeyId"] == "alias/aws/sns"
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    assert env["FRS_ALERT_TOPIC_ARN"] == {"Fn::If": ["HasCameraBucket", {"Ref": "AlertTopic"}, ""]}
+    sns = [
+        (c, s) for c, s in _statements(template) if any(a.startswith("sns:") for a in _as_list(s["Action"]))
+    ]
+    assert [(c, s["Action"], s["Resource"]) for c, s in sns] == [
+        ("HasCameraBucket", "sns:Publish", {"Ref": "AlertTopic"})
+    ]
+
+
+def test_failed_camera_events_go_to_a_dead_letter_queue_after_retries(template: dict[str, Any]) -> None:
+    config = template["Resources"]["CameraEventInvokeConfig"]["Properties"]
+    assert config["FunctionName"] == {"Ref": "FrsFunction"} and config["Qualifier"] == "$LATEST"
+    assert config["MaximumRetryAttempts"] == 2
+    destination = config["DestinationConfig"]["OnFailure"]["Destination"]
+    assert destination == {"Fn::GetAtt": ["FailedCameraEvents", "Arn"]}
+    queue = template["Resources"]["FailedCameraEvents"]["Properties"]
+    assert queue["SqsManagedSseEnabled"] is True and queue["MessageRetentionPeriod"] == 14 * 86400
+    sqs = [
+        (c, s) for c, s in _statements(template) if any(a.startswith("sqs:") for a in _as_list(s["Action"]))
+    ]
+    assert [(c, s["Action"], s["Resource"]) for c, s in sqs] == [
+        ("HasCameraBucket", "sqs:SendMessage", destination)
+    ]
+
+
+def test_cctv_settings_are_wired_to_parameters(template: dict[str, Any]) -> None:
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    assert env["FRS_CAMERAS"] == {"Ref": "Cameras"}
+    assert env["FRS_ALERT_COOLDOWN"] == {"Ref": "AlertCooldown"}
+    assert env["FRS_VIDEO_FPS"] == {"Ref": "VideoFps"}
+    assert env["FRS_MAX_CLIP_SECONDS"] == {"Ref": "MaxClipSeconds"}
+    parameters = template["Parameters"]
+    assert parameters["AlertCooldown"]["Default"] == 300 and parameters["VideoFps"]["Default"] == 2
+    assert parameters["MaxClipSeconds"]["Default"] == Settings().max_clip_seconds

@@ -35,7 +35,7 @@ def test_the_diet_removed_the_installers_and_kept_every_runtime_import(image: st
         "        'handler']\n"
         "print(json.dumps({m: u.find_spec(m) is not None for m in gone + kept}))\n"
         "import handler, boto3, psycopg, usearch\n"
-        "for service in ('s3', 'secretsmanager', 'sts'):\n"
+        "for service in ('s3', 'sns', 'secretsmanager', 'sts'):\n"
         "    boto3.client(service, region_name='us-east-1')\n"
     )
     result = docker(

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import errno
+import fcntl
 import os
 import tempfile
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -23,6 +25,25 @@ def disk_errors(what: str) -> Iterator[None]:
         if exc.errno in _FULL:
             raise FRSError("insufficient_storage", f"no space left on the local disk while {what}") from exc
         raise
+
+
+# flock is per open file, but on NFS Linux emulates it with per-process POSIX locks, which do not exclude
+# threads of one process; this in-process lock per lock file covers that case.
+_THREAD_LOCKS: dict[Path, threading.Lock] = {}
+_THREAD_LOCKS_GUARD = threading.Lock()
+
+
+@contextmanager
+def exclusive(lock_path: Path, what: str) -> Iterator[None]:
+    """Hold an exclusive ``flock`` on ``lock_path``: excludes other processes and threads."""
+    with _THREAD_LOCKS_GUARD:
+        thread_lock = _THREAD_LOCKS.setdefault(lock_path, threading.Lock())
+    with thread_lock, disk_errors(what), lock_path.open("a") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def temp_path(directory: Path, stem: str, suffix: str = ".tmp") -> Path:

@@ -9,22 +9,14 @@ version is stale gets PreconditionFailed, exactly as from S3's ``If-Match``.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 from frs.errors import FRSError
-from frs.gallery.file.diskio import disk_errors, publish, remove_quietly, temp_path
+from frs.gallery.file.diskio import disk_errors, exclusive, publish, remove_quietly, temp_path
 from frs.gallery.file.transports.protocol import GALLERY_SUFFIX, FetchResult, PreconditionFailed
-
-# flock is per open file, but on NFS Linux emulates it with per-process POSIX locks, which do not exclude
-# threads of one process; this in-process lock covers that case.
-_THREAD_LOCKS: dict[Path, threading.Lock] = {}
-_THREAD_LOCKS_GUARD = threading.Lock()
 
 
 def _etag(stat: os.stat_result) -> str:
@@ -90,14 +82,6 @@ class LocalTransport:
             if p.is_file() and not p.name.startswith(".")
         )
 
-    @contextmanager
-    def _exclusive(self, key: str) -> Iterator[None]:
+    def _exclusive(self, key: str) -> AbstractContextManager[None]:
         lock_path = self.directory / f".{key}.lock"
-        with _THREAD_LOCKS_GUARD:
-            thread_lock = _THREAD_LOCKS.setdefault(lock_path, threading.Lock())
-        with thread_lock, disk_errors(f"locking {lock_path}"), lock_path.open("a") as handle:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return exclusive(lock_path, f"locking {lock_path}")

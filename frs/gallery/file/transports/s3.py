@@ -70,6 +70,13 @@ def _error_code(exc: ClientError) -> tuple[str, int]:
     return str(error.get("Code", "")), int(status or 0)
 
 
+def is_lost_race(exc: ClientError) -> bool:
+    """A conditional PUT that lost: 412 (another writer won), 409 (a concurrent conditional write is in
+    flight), NoSuchKey (the object an If-Match named was deleted). All mean "re-read and decide again"."""
+    code, status = _error_code(exc)
+    return status in (409, 412) or code in ("PreconditionFailed", "ConditionalRequestConflict", "NoSuchKey")
+
+
 class S3Transport:
     """Conditional storage of whole gallery files in one bucket under one prefix."""
 
@@ -133,15 +140,8 @@ class S3Transport:
             with source.open("rb") as body:
                 response = self.client.put_object(Body=body, **request)
         except ClientError as exc:
-            code, status = _error_code(exc)
-            # 412: another writer won; 409: a concurrent conditional write is in flight; NoSuchKey: the object
-            # we based our change on was deleted. All mean "re-read and re-apply".
-            if status in (409, 412) or code in (
-                "PreconditionFailed",
-                "ConditionalRequestConflict",
-                "NoSuchKey",
-            ):
-                raise PreconditionFailed(f"{self.describe(key)} changed: {code}") from exc
+            if is_lost_race(exc):
+                raise PreconditionFailed(f"{self.describe(key)} changed: {_error_code(exc)[0]}") from exc
             raise self._translate(exc, "upload", key) from exc
         except (BotoCoreError, NoCredentialsError, URLLib3Error) as exc:
             raise self._translate(exc, "upload", key) from exc
