@@ -60,12 +60,26 @@ image: $(IMAGE_STAMP)
 image-test: install models testdata $(IMAGE_STAMP)
 	FRS_PACK=$(FRS_PACK) scripts/image/image-test.sh
 
-# Figures for report.md (not part of `make test`: they take minutes and want a quiet machine).
+# report.md and the files it is made from (docs/report/), regenerated from nothing: not part of `make test`
+# (minutes, and the speed figures want a quiet machine). The pinned test photos always; EVAL_DATASET=DIR (a
+# folder per identity, e.g. ../shared/datasets/lfw-dev) adds its open-set and verification figures for the
+# default pack `open` with the face_recognition peer, and for `embedded`. README: "Measured accuracy and speed".
+EVAL_DATASET ?=
+REPORT_DIR := docs/report
+EVAL_NAME = $(notdir $(patsubst %/,%,$(EVAL_DATASET)))
+DATASET_EVALS = $(if $(EVAL_DATASET),$(REPORT_DIR)/eval-$(EVAL_NAME)-open $(REPORT_DIR)/eval-$(EVAL_NAME)-embedded)
 bench: install models testdata
-	$(PY) -m frs testdata dataset --dest out/dataset
-	$(PY) -m frs eval out/dataset --out docs/report/eval
-	$(PY) -m frs bench --out docs/report/bench.json
-	$(PY) -m frs report --eval docs/report/eval/eval.json --bench docs/report/bench.json --out report.md
+	rm -rf $(REPORT_DIR) out/pinned-photos
+	$(PY) -m frs testdata dataset --dest out/pinned-photos
+ifneq ($(EVAL_DATASET),)
+	$(PY) -m frs --pack open eval $(EVAL_DATASET) --peer face_recognition --out $(REPORT_DIR)/eval-$(EVAL_NAME)-open
+	$(PY) -m frs --pack embedded eval $(EVAL_DATASET) --out $(REPORT_DIR)/eval-$(EVAL_NAME)-embedded
+endif
+	$(PY) -m frs --pack open eval out/pinned-photos --gallery-sizes all --peer face_recognition \
+		--out $(REPORT_DIR)/eval-pinned-photos-open
+	$(PY) -m frs --pack open bench --out $(REPORT_DIR)/bench.json
+	$(PY) -m frs report $(foreach dir,$(DATASET_EVALS) $(REPORT_DIR)/eval-pinned-photos-open,--eval $(dir)/eval.json) \
+		--bench $(REPORT_DIR)/bench.json --out report.md
 
 run: install models
 	$(PY) -m frs serve --port $(PORT)

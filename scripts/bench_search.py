@@ -38,12 +38,12 @@ def main() -> int:
 
     results = [bench_search(n, dim, args.runs, args.top_k) for dim in args.dims for n in args.sizes]
     print(
-        f"{'identities':>11} {'dim':>4} {'median ms':>10} {'p90 ms':>8} {'matrix MB':>10} {'matcher MB':>11} "
+        f"{'identities':>11} {'dim':>4} {'median ms':>10} {'p95 ms':>8} {'matrix MB':>10} {'matcher MB':>11} "
         f"{'RSS+ MB':>8}"
     )
     for r in results:
         print(
-            f"{r['identities']:>11,} {r['dim']:>4} {r['median_ms']:>10.2f} {r['p90_ms']:>8.2f} "
+            f"{r['identities']:>11,} {r['dim']:>4} {r['p50_ms']:>10.2f} {r['p95_ms']:>8.2f} "
             f"{r['matrix_mb']:>10.1f} {r['matcher_mb']:>11.1f} {r['rss_growth_mb']:>8.1f}"
         )
     loads = [bench_cold_load(n, dim) for dim in args.dims for n in args.load_sizes]

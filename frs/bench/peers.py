@@ -3,7 +3,8 @@
 * insightface ``FaceAnalysis`` (detection + recognition) loaded with an SCRFD pack's two model files: the
   benched pack's own when its detector is SCRFD, else the ``embedded`` pack's (SCRFD-2.5G + SFace), the
   reference an InsightFace-style pipeline offers offline;
-* ``face_recognition`` (dlib: HOG detector, 5-point landmarks, ResNet descriptor), the common library default;
+* ``face_recognition`` (dlib: HOG detector, 5-point landmarks, ResNet descriptor), the common library default,
+  loaded by :mod:`frs.evaluation.face_recognition_peer` (which ``frs eval --peer`` uses too);
 * for detection alone, the SCRFD-2.5G detector of the ``embedded`` pack run by FRS's own SCRFD class.
 
 Each comparison is timed in turns (:func:`frs.bench.stats.time_interleaved`) and reported as p50 ratios.
@@ -13,11 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import importlib.resources
-import importlib.util
-import sys
 import tempfile
-import types
 import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -27,8 +24,9 @@ from typing import Any
 import cv2
 import numpy as np
 
-from frs.bench.stats import time_interleaved
+from frs.bench.stats import ratio, time_interleaved
 from frs.config import Settings
+from frs.evaluation.face_recognition_peer import PIPELINE, import_face_recognition, load_rgb
 from frs.packs.manifest import PackManifest, load_manifest, weight_path
 from frs.pipeline.analyzer import FaceAnalyzer, load_analyzer
 
@@ -62,70 +60,52 @@ def faceanalysis(settings: Settings, manifest: PackManifest, det_threshold: floa
         yield app
 
 
-def import_face_recognition() -> Any:
-    """face_recognition, imported without side effects on FRS. Its models package (0.3.0, 2017) finds its
-    weights through ``pkg_resources``, which setuptools no longer ships: give it the one call it needs."""
-    if "pkg_resources" not in sys.modules and importlib.util.find_spec("pkg_resources") is None:
-        shim = types.ModuleType("pkg_resources")
-
-        def resource_filename(package: str, name: str) -> str:
-            return str(importlib.resources.files(package) / name)
-
-        shim.resource_filename = resource_filename  # type: ignore[attr-defined]
-        sys.modules["pkg_resources"] = shim
-    from PIL import ImageFile
-
-    # face_recognition's import sets Pillow's process-wide LOAD_TRUNCATED_IMAGES, which would make FRS accept
-    # truncated uploads in the same process: put it back.
-    accept_truncated = ImageFile.LOAD_TRUNCATED_IMAGES
-    import face_recognition
-
-    ImageFile.LOAD_TRUNCATED_IMAGES = accept_truncated
-    return face_recognition
-
-
 def _decode_bgr(data: bytes) -> Any:
     return cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR)
 
 
 def detect_embed_peers(photos: dict[str, bytes], runs: int, settings: Settings) -> dict[str, Any]:
-    """Per photo: FRS (the benched pack) vs FaceAnalysis vs face_recognition, detect + embed every face."""
-    import io
+    """Per photo: FRS (the benched pack) vs FaceAnalysis vs face_recognition, detect + embed every face.
 
-    from PIL import Image
-
+    ``{"contenders": {name: what it runs}, "photos": {photo: {name: timing, "faces": {name: count},
+    "ratio_vs_faceanalysis": FRS p50 / FaceAnalysis p50, "ratio_vs_face_recognition": ...}}}``."""
     analyzer = load_analyzer(settings)
     reference = _reference_manifest(settings)
     fr = import_face_recognition()
 
     def face_recognition_call(data: bytes) -> list[Any]:
-        rgb = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))  # what fr.load_image_file does
+        rgb = load_rgb(data)
         return list(fr.face_encodings(rgb, fr.face_locations(rgb)))
 
-    results: dict[str, Any] = {
-        "faceanalysis_models": [reference.detector.file, reference.recognizer.file],
-        "face_recognition": "HOG detector (upsample 1), 5-point landmarks, dlib ResNet descriptor",
+    contenders = {
+        "frs": f"FRS, pack {settings.pack}: analyze (decode, detect, align, embed)",
+        "faceanalysis": "insightface FaceAnalysis on "
+        f"{reference.detector.file} + {reference.recognizer.file}",
+        "face_recognition": f"face_recognition: {PIPELINE}",
     }
+    results: dict[str, Any] = {}
     threshold = _reference_threshold(settings, reference)
     with faceanalysis(settings, reference, threshold) as app:
         for label, data in photos.items():
-            contenders: dict[str, Callable[[], object]] = {
+            calls: dict[str, Callable[[], object]] = {
                 "frs": functools.partial(analyzer.analyze, data),
                 "faceanalysis": lambda d=data: app.get(_decode_bgr(d)),  # type: ignore[misc]
                 "face_recognition": functools.partial(face_recognition_call, data),
             }
-            timings = time_interleaved(contenders, runs)
+            # The calls that count the faces are the first warm-up (face_recognition takes seconds on Solvay).
+            faces = {
+                "frs": len(analyzer.analyze(data).faces),
+                "faceanalysis": len(app.get(_decode_bgr(data))),
+                "face_recognition": len(face_recognition_call(data)),
+            }
+            timings = time_interleaved(calls, runs, warmup=1)
             results[label] = {
                 **timings,
-                "faces": {
-                    "frs": len(analyzer.analyze(data).faces),
-                    "faceanalysis": len(app.get(_decode_bgr(data))),
-                    "face_recognition": len(face_recognition_call(data)),
-                },
-                "ratio_vs_faceanalysis": _ratio(timings, "frs", "faceanalysis"),
-                "ratio_vs_face_recognition": _ratio(timings, "frs", "face_recognition"),
+                "faces": faces,
+                "ratio_vs_faceanalysis": ratio(timings["frs"], timings["faceanalysis"]),
+                "ratio_vs_face_recognition": ratio(timings["frs"], timings["face_recognition"]),
             }
-    return results
+    return {"contenders": contenders, "photos": results}
 
 
 def _reference_threshold(settings: Settings, reference: PackManifest) -> float:
@@ -134,33 +114,32 @@ def _reference_threshold(settings: Settings, reference: PackManifest) -> float:
 
 
 def detector_peer(photos: dict[str, bytes], runs: int, settings: Settings) -> dict[str, Any]:
-    """Detection alone on the decoded photo: the benched pack's detector vs SCRFD-2.5G.
-
-    The speed-up is SCRFD's p50 over ours."""
+    """Detection alone on the decoded photo: the benched pack's detector vs SCRFD-2.5G; the speed-up is
+    SCRFD's p50 over ours. Shaped like :func:`detect_embed_peers`."""
     analyzer = load_analyzer(settings)
     scrfd = _scrfd_reference(settings)
+    contenders = {
+        "frs": f"FRS, pack {settings.pack}: {analyzer.manifest.detector.file}",
+        "scrfd_2.5g": f"SCRFD-2.5G ({REFERENCE_PACK} pack) run by FRS's SCRFD class",
+    }
     results: dict[str, Any] = {}
     for label, data in photos.items():
         rgb = analyzer.decode(data).rgb
-        contenders: dict[str, Callable[[], object]] = {
+        calls: dict[str, Callable[[], object]] = {
             "frs": functools.partial(analyzer.detector.detect, rgb, analyzer.det_threshold),
             "scrfd_2.5g": functools.partial(scrfd.detector.detect, rgb, scrfd.det_threshold),
         }
-        timings = time_interleaved(contenders, runs)
+        timings = time_interleaved(calls, runs)
         results[label] = {
             **timings,
             "faces": {
                 "frs": len(analyzer.detector.detect(rgb, analyzer.det_threshold)),
                 "scrfd_2.5g": len(scrfd.detector.detect(rgb, scrfd.det_threshold)),
             },
-            "speedup_vs_scrfd_2.5g": _ratio(timings, "scrfd_2.5g", "frs"),
+            "speedup_vs_scrfd_2.5g": ratio(timings["scrfd_2.5g"], timings["frs"]),
         }
-    return results
+    return {"contenders": contenders, "photos": results}
 
 
 def _scrfd_reference(settings: Settings) -> FaceAnalyzer:
     return load_analyzer(dataclasses.replace(settings, pack=REFERENCE_PACK))
-
-
-def _ratio(timings: dict[str, dict[str, float]], numerator: str, denominator: str) -> float:
-    return round(timings[numerator]["p50"] / timings[denominator]["p50"], 3)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import gc
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from frs.bench.stats import summarize
 from frs.gallery.file.store import open_snapshot, open_working_copy
 from frs.gallery.search.exact import Matcher
 from frs.gallery.search.matrix import MatrixData
@@ -53,15 +53,12 @@ def bench_search(n: int, dim: int, runs: int, top_k: int) -> dict[str, Any]:
     for _ in range(runs):
         start = time.perf_counter()
         matcher.search(query, top_k)
-        timings.append((time.perf_counter() - start) * 1000)
-    timings.sort()
+        timings.append(time.perf_counter() - start)
     result = {
         "identities": n,
         "dim": dim,
-        "runs": runs,
-        "median_ms": round(statistics.median(timings), 3),
-        "p90_ms": round(timings[int(0.9 * (len(timings) - 1))], 3),
-        "min_ms": round(timings[0], 3),
+        "top_k": top_k,
+        **summarize(timings, digits=3),  # sub-millisecond searches need three decimals
         "matrix_mb": round(embeddings.nbytes / 2**20, 1),
         "matcher_mb": round(matcher.nbytes() / 2**20, 1),
         "rss_growth_mb": round(grown / 2**20, 1),
@@ -106,17 +103,6 @@ def bench_cold_load(n: int, dim: int) -> dict[str, Any]:
 
 def search_scaling(
     sizes: tuple[int, ...], dims: tuple[int, ...], runs: int, top_k: int = 10
-) -> dict[str, Any]:
-    """``{"<identities>x<dim>": {"p50", "p90", "min", "matcher_mb", ...}}`` for every size and dim."""
-    table: dict[str, Any] = {}
-    for dim in dims:
-        for n in sizes:
-            result = bench_search(n, dim, runs, top_k)
-            table[f"{n}x{dim}"] = {
-                "p50": result["median_ms"],
-                "p90": result["p90_ms"],
-                "min": result["min_ms"],
-                "matcher_mb": result["matcher_mb"],
-                "runs": runs,
-            }
-    return table
+) -> list[dict[str, Any]]:
+    """One :func:`bench_search` row per dim and size (identities of one face each)."""
+    return [bench_search(n, dim, runs, top_k) for dim in dims for n in sizes]

@@ -4,26 +4,79 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from frs.config import REPO_ROOT
 from frs.errors import FRSError
 from frs.service import FaceService
 
+if TYPE_CHECKING:
+    from frs.decision.calibration import Calibration
+
 DEFAULT_OUT = REPO_ROOT / "out"
 
 
+PEERS = ("face_recognition",)
+
+
+def _rate(raw: str) -> float:
+    """A target rate from the command line, strictly between 0 and 1."""
+    try:
+        value = float(raw)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {raw!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be in (0, 1), got {raw!r}")
+    return value
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    evaluate = sub.add_parser("eval", help="accuracy on DATASET_DIR/<identity>/<images> (or --pairs CSV)")
-    evaluate.add_argument("dataset", nargs="?", help="dataset directory")
-    evaluate.add_argument("--pairs", help="CSV with columns a,b,same (paths relative to the CSV)")
-    evaluate.add_argument("--k", type=int, default=1, help="gallery images per identity (default 1)")
-    evaluate.add_argument("--unknown-share", type=float, default=0.2, help="identities held out as unknowns")
-    evaluate.add_argument("--seed", type=int, default=0, help="seed of the gallery/probe/unknown split")
+    evaluate = sub.add_parser(
+        "eval",
+        help="open-set identification (FNIR at FPIR, DET) and verification (ROC) on a dataset or pairs CSV",
+    )
     evaluate.add_argument(
-        "--out", default=str(DEFAULT_OUT / "eval"), help="output directory (JSON, PNG plots)"
+        "dataset", nargs="?", help="dataset directory: DATASET/<identity>/<images> (or give --pairs)"
+    )
+    evaluate.add_argument(
+        "--pairs", help="verification only, on a CSV with columns a,b,same (paths relative to it)"
+    )
+    evaluate.add_argument(
+        "--gallery-sizes",
+        default="10,30,50,all",
+        help="enrolled identities per gallery, comma-separated; 'all' = every identity with 2+ photos "
+        "(default 10,30,50,all; sizes above that count are skipped)",
+    )
+    evaluate.add_argument("--draws", type=int, default=10, help="random galleries per size (default 10)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    evaluate.add_argument(
+        "--peer",
+        action="append",
+        choices=PEERS,
+        default=[],
+        help="also measure this library on the same images and protocol (face_recognition: dlib)",
+    )
+    evaluate.add_argument(
+        "--target-fpir",
+        type=_rate,
+        help="FPIR the default 1:N operating point aims at, with a calibrated pack (default 0.01)",
+    )
+    evaluate.add_argument(
+        "--target-far",
+        type=_rate,
+        help="FAR the default 1:1 operating point aims at, with a calibrated pack (default 0.001)",
+    )
+    evaluate.add_argument(
+        "--calibration",
+        help="a calibration record (JSON: a manifest's 'calibration' value) to use instead of the pack's",
+    )
+    evaluate.add_argument(
+        "--out",
+        default=str(DEFAULT_OUT / "eval"),
+        help="output directory: eval.json and PNG plots (out/eval)",
     )
     evaluate.set_defaults(run=_eval)
 
@@ -43,9 +96,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     bench.add_argument("--skip", nargs="+", default=[], choices=SECTIONS, help="sections to leave out")
     bench.set_defaults(run=_bench)
 
-    report = sub.add_parser("report", help="render report.md from the last eval and bench runs")
+    report = sub.add_parser("report", help="render report.md from frs eval and frs bench output")
     report.add_argument(
-        "--eval", default=str(DEFAULT_OUT / "eval" / "eval.json"), help="frs eval's JSON (out/eval/eval.json)"
+        "--eval",
+        action="append",
+        default=[],
+        help="an eval.json of frs eval; repeat for several datasets or packs, in the order to show "
+        "(default out/eval/eval.json)",
     )
     report.add_argument(
         "--bench", default=str(DEFAULT_OUT / "bench.json"), help="frs bench's JSON (out/bench.json)"
@@ -54,82 +111,166 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report.set_defaults(run=_report)
 
 
+def _targets(service: FaceService, args: argparse.Namespace) -> tuple[float, float]:
+    from frs.decision.operating_point import DEFAULT_TARGET_FAR, DEFAULT_TARGET_FPIR
+
+    # FRS_TARGET_FPIR / FRS_TARGET_FAR become Settings fields with the service's decision; until then (and
+    # for Settings without them) the decision module's defaults are the service's defaults too.
+    settings = service.settings
+    fpir = args.target_fpir or float(getattr(settings, "target_fpir", DEFAULT_TARGET_FPIR))
+    far = args.target_far or float(getattr(settings, "target_far", DEFAULT_TARGET_FAR))
+    return fpir, far
+
+
+def _calibration(path: str) -> Calibration:
+    from frs.decision.calibration import calibration_from_dict
+
+    try:
+        record = json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise FRSError("bad_request", f"cannot read the calibration record {path}: {exc}") from exc
+    return calibration_from_dict(record.get("calibration", record) if isinstance(record, dict) else record)
+
+
+def _eval_command(service: FaceService, args: argparse.Namespace, fpir: float, far: float) -> str:
+    """The complete command that reproduces this run (every choice spelt out, defaults included)."""
+    parts = ["frs", "--pack", service.settings.pack]
+    if service.settings.match_threshold is not None:
+        parts += ["--threshold", str(service.settings.match_threshold)]
+    if args.pairs:
+        parts += ["eval", "--pairs", args.pairs]
+    else:
+        parts += ["eval", args.dataset, "--gallery-sizes", args.gallery_sizes]
+        parts += ["--draws", str(args.draws), "--seed", str(args.seed)]
+    for peer in args.peer:
+        parts += ["--peer", peer]
+    parts += ["--target-fpir", f"{fpir:g}", "--target-far", f"{far:g}"]
+    if args.calibration:
+        parts += ["--calibration", args.calibration]
+    return shlex.join([*parts, "--out", args.out])
+
+
 def _eval(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     from frs.evaluation.artifacts import save_evaluation
-    from frs.evaluation.runner import evaluate_dataset, evaluate_pairs
+    from frs.evaluation.protocol import parse_gallery_sizes
+    from frs.evaluation.runner import Protocol, evaluate_dataset, evaluate_pairs
+    from frs.evaluation.systems import EvalSystem, frs_system, pack_calibration
 
-    analyzer = service.analyzer
-
-    def embed(path: Path) -> list[Any]:
-        return list(analyzer.analyze(path.read_bytes()).faces)
-
-    if args.pairs:
-        result = evaluate_pairs(Path(args.pairs), embed, analyzer.match_threshold, pack=analyzer.pack)
-    elif args.dataset:
-        result = evaluate_dataset(
-            Path(args.dataset),
-            embed,
-            k=args.k,
-            unknown_share=args.unknown_share,
-            seed=args.seed,
-            threshold=analyzer.match_threshold,
-            pack=analyzer.pack,
-        )
-    else:
+    if not args.pairs and not args.dataset:
         raise FRSError("bad_request", "give a dataset directory or --pairs CSV")
+    if args.draws < 1:
+        raise FRSError("bad_request", f"--draws must be at least 1, got {args.draws}")
+    sizes = parse_gallery_sizes(args.gallery_sizes)
+    fpir, far = _targets(service, args)
+    analyzer = service.analyzer
+    calibration = _calibration(args.calibration) if args.calibration else pack_calibration(analyzer)
+    systems: list[EvalSystem] = [
+        frs_system(
+            analyzer,
+            target_fpir=fpir,
+            target_far=far,
+            explicit_threshold=service.settings.match_threshold,
+            calibration=calibration,
+        )
+    ]
+    if "face_recognition" in args.peer:
+        from frs.evaluation.face_recognition_peer import face_recognition_system
+
+        systems.append(face_recognition_system())
+    command = _eval_command(service, args, fpir, far)
+    if args.pairs:
+        result = evaluate_pairs(Path(args.pairs), systems, command=command)
+    else:
+        protocol = Protocol(gallery_sizes=sizes, draws=args.draws, seed=args.seed)
+        result = evaluate_dataset(Path(args.dataset), systems, protocol=protocol, command=command)
     written = save_evaluation(result, Path(args.out))
     for name, path in written.items():
         print(f"wrote {name}: {path}", file=sys.stderr)
-    return result.to_dict()
+    return {"written": {name: str(path) for name, path in written.items()}, "duration_s": result.duration_s}
+
+
+def _shown(path: str) -> str:
+    """A path as the command should show it: relative when inside the repository (the default photos)."""
+    resolved = Path(path).resolve()
+    return str(resolved.relative_to(REPO_ROOT)) if resolved.is_relative_to(REPO_ROOT) else path
+
+
+def _bench_command(service: FaceService, args: argparse.Namespace) -> str:
+    parts = ["frs", "--pack", service.settings.pack, "bench", "--photos", _shown(args.photos)]
+    if args.quick:
+        parts.append("--quick")
+    if args.skip:
+        parts += ["--skip", *args.skip]
+    return shlex.join([*parts, "--out", args.out])
 
 
 def _bench(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     from frs.bench.run import run_bench, summary_rows
 
-    result = run_bench(service.settings, Path(args.photos), quick=args.quick, skip=args.skip)
+    result = run_bench(
+        service.settings,
+        Path(args.photos),
+        quick=args.quick,
+        skip=args.skip,
+        command=_bench_command(service, args),
+    )
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2))
-    width = max(len(k) for k, _ in summary_rows(result))
-    for key, value in summary_rows(result):
+    out.write_text(json.dumps(result, indent=2) + "\n")
+    rows = summary_rows(result)
+    width = max((len(k) for k, _ in rows), default=0)
+    for key, value in rows:
         print(f"{key:<{width}}  {value}", file=sys.stderr)
     print(f"wrote {out}", file=sys.stderr)
     return result
 
 
-def _load(path: str) -> dict[str, Any] | None:
-    file = Path(path)
-    if not file.is_file():
-        print(f"note: {file} not found; that section is left out", file=sys.stderr)
+def _load(path: Path) -> dict[str, Any] | None:
+    if not path.is_file():
+        print(f"note: {path} not found; that section is left out", file=sys.stderr)
         return None
-    value: dict[str, Any] = json.loads(file.read_text())
+    try:
+        value = json.loads(path.read_text())
+    except ValueError as exc:
+        raise FRSError("bad_request", f"{path} is not JSON: {exc}") from exc
+    if not isinstance(value, dict):
+        raise FRSError("bad_request", f"{path} is not a measurement file (a JSON object)")
     return value
 
 
-def _report(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+def _relink_plots(eval_json: dict[str, Any], eval_path: Path, report_dir: Path) -> None:
+    """Plot names are relative to eval.json; the report links them relative to itself."""
     import os
 
-    from frs.evaluation.report import machine_info, render_report
+    for system in eval_json.get("systems") or []:
+        if isinstance(system, dict) and isinstance(system.get("plots"), dict):
+            system["plots"] = {
+                kind: Path(os.path.relpath(eval_path.resolve().parent / str(name), report_dir)).as_posix()
+                for kind, name in system["plots"].items()
+            }
 
-    eval_json = _load(args.eval)
-    if eval_json is not None and isinstance(eval_json.get("plots"), dict):
-        # Plot names are relative to eval.json; the report links them relative to itself.
-        report_dir = Path(args.out).resolve().parent
-        eval_dir = Path(args.eval).resolve().parent
-        eval_json["plots"] = {
-            name: os.path.relpath(eval_dir / str(path), report_dir)
-            for name, path in eval_json["plots"].items()
-        }
-    commands = [
-        "make install models testdata",
-        ".venv/bin/frs testdata dataset --dest out/dataset",
-        f".venv/bin/frs eval out/dataset --out {os.path.relpath(Path(args.eval).parent, REPO_ROOT)}",
-        f".venv/bin/frs bench --out {os.path.relpath(args.bench, REPO_ROOT)}",
-        ".venv/bin/frs report "
-        + " ".join(
-            f"--{k} {os.path.relpath(v, REPO_ROOT)}" for k, v in (("eval", args.eval), ("bench", args.bench))
-        ),
-    ]
-    text = render_report(eval_json, _load(args.bench), machine_info(), commands)
-    Path(args.out).write_text(text)
-    return {"report": args.out, "characters": len(text)}
+
+def _report(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    from frs.evaluation.report import render_report
+
+    out = Path(args.out)
+    report_dir = out.resolve().parent
+    evals = []
+    for raw in args.eval or [str(DEFAULT_OUT / "eval" / "eval.json")]:
+        path = Path(raw)
+        loaded = _load(path)
+        if loaded is not None:
+            _relink_plots(loaded, path, report_dir)
+            evals.append(loaded)
+    bench = _load(Path(args.bench))
+    measured = [str(m["command"]) for m in (*evals, bench) if m and m.get("command")]
+    report_command = ["frs", "report", *(part for e in args.eval for part in ("--eval", e))]
+    commands = [*measured, shlex.join([*report_command, "--bench", args.bench, "--out", args.out])]
+    text = render_report(evals, bench, commands)
+    out.write_text(text)
+    return {
+        "report": str(out),
+        "evaluations": len(evals),
+        "bench": bench is not None,
+        "characters": len(text),
+    }

@@ -1,4 +1,4 @@
-"""Reading evaluation datasets: an identity-per-folder tree, split into gallery and probes, or a pairs CSV.
+"""Reading evaluation datasets: an identity-per-folder tree, or a pairs CSV.
 
 Tree layout: ``DATASET_DIR/<identity>/<image>`` with images ending in .jpg, .jpeg, .png, .webp or .bmp (any
 case). Hidden files and other files are ignored. Pairs layout: a CSV with columns ``a,b,same``.
@@ -7,11 +7,8 @@ case). Hidden files and other files are ignored. Pairs layout: a CSV with column
 from __future__ import annotations
 
 import csv
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from frs.errors import FRSError
 
@@ -19,30 +16,6 @@ IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
 PAIR_COLUMNS = ("a", "b", "same")
 _TRUE = frozenset({"1", "true", "yes", "same"})
 _FALSE = frozenset({"0", "false", "no", "different"})
-
-
-@dataclass(frozen=True)
-class LabeledImage:
-    path: Path
-    identity: str
-
-
-@dataclass(frozen=True)
-class DatasetSplit:
-    """Who is enrolled with which images, and which images are searched for (probes).
-
-    ``gallery`` maps each enrolled identity to its first ``k`` images. ``probes`` holds the remaining images
-    of enrolled identities plus every image of the held-out ``unknown_identities``.
-    """
-
-    gallery: dict[str, tuple[Path, ...]]
-    probes: tuple[LabeledImage, ...]
-    unknown_identities: tuple[str, ...]
-
-    def all_images(self) -> list[LabeledImage]:
-        """Every image of the dataset once: gallery images first, then probes."""
-        enrolled = [LabeledImage(path, name) for name, paths in self.gallery.items() for path in paths]
-        return enrolled + list(self.probes)
 
 
 def is_image(path: Path) -> bool:
@@ -67,45 +40,6 @@ def scan_dataset(root: Path) -> dict[str, list[Path]]:
             + ", ".join(sorted(IMAGE_SUFFIXES)),
         )
     return identities
-
-
-def split_dataset(
-    identities: Mapping[str, Sequence[Path]], *, k: int = 1, unknown_share: float = 0.2, seed: int = 0
-) -> DatasetSplit:
-    """Split identities into gallery and probes.
-
-    A share ``unknown_share`` of the identities (rounded, chosen by a seeded shuffle of the sorted names,
-    always leaving at least one enrolled) is held out: all their images are probes of unknown people. Each
-    other identity enrols its first ``k`` images (by file name); its remaining images are probes. An identity
-    with ``k`` images or fewer is enrolled with all of them and has no probes; it still competes in searches.
-    """
-    if k < 1:
-        raise FRSError("bad_request", f"k must be at least 1, got {k}")
-    if not 0.0 <= unknown_share < 1.0:
-        raise FRSError("bad_request", f"unknown share must be in [0, 1), got {unknown_share}")
-    if not identities:
-        raise FRSError("bad_request", "the dataset has no identities")
-    names = sorted(identities)
-    n_unknown = min(int(unknown_share * len(names) + 0.5), len(names) - 1)
-    shuffled = np.random.default_rng(seed).permutation(len(names))
-    unknown = sorted(names[i] for i in shuffled[:n_unknown])
-    unknown_set = set(unknown)
-
-    gallery: dict[str, tuple[Path, ...]] = {}
-    probes: list[LabeledImage] = []
-    for name in names:
-        images = sorted(identities[name], key=lambda p: p.name)
-        if name in unknown_set:
-            probes.extend(LabeledImage(path, name) for path in images)
-            continue
-        gallery[name] = tuple(images[:k])
-        probes.extend(LabeledImage(path, name) for path in images[k:])
-    return DatasetSplit(gallery=gallery, probes=tuple(probes), unknown_identities=tuple(unknown))
-
-
-def load_split(root: Path, *, k: int = 1, unknown_share: float = 0.2, seed: int = 0) -> DatasetSplit:
-    """:func:`scan_dataset` followed by :func:`split_dataset`."""
-    return split_dataset(scan_dataset(root), k=k, unknown_share=unknown_share, seed=seed)
 
 
 # ----------------------------------------------------------------------------------------------------- pairs

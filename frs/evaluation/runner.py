@@ -1,81 +1,62 @@
-"""Run an evaluation: embed every image once, then measure identification and verification.
+"""Run an evaluation: embed every image once per system, then measure open-set identification (the FRVT
+protocol of :mod:`frs.evaluation.protocol`) and verification, the same way for every system.
 
-The face pipeline is injected as ``embed(path) -> faces``, so the runner measures whatever produces the
-embeddings (the real analyzer in ``frs eval``, hand-made vectors in tests). Wiring the analyzer::
-
-    analyzer = load_analyzer(Settings.from_env())
-    result = evaluate_dataset(root, lambda p: analyzer.analyze(p.read_bytes()).faces,
-                              threshold=analyzer.match_threshold, pack=analyzer.pack)
-
-An ``FRSError`` raised by ``embed`` (say an undecodable file) marks that image as failed; other exceptions
-are bugs and propagate.
+A system (:class:`frs.evaluation.systems.EvalSystem`) brings its own face pipeline, score and default
+operating points, so the runner measures FRS and its peers alike (hand-made vectors in tests).
+``EvalResult.to_dict()`` is eval.json; its schema is in the README ("Measured accuracy").
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from tqdm import tqdm
 
-from frs.errors import FRSError
-from frs.evaluation.dataset import DatasetSplit, load_split, read_pairs
+from frs.decision.operating_point import OperatingPoint
+from frs.evaluation.dataset import read_pairs, scan_dataset
+from frs.evaluation.embeddings import ImageVectors, embed_images
+from frs.evaluation.machine import machine_info, utc_now
 from frs.evaluation.metrics import (
     DEFAULT_FAR_TARGETS,
-    BestThreshold,
     EqualErrorRate,
-    OpenSetMetrics,
-    RatesAtThreshold,
     RocCurve,
-    TarAtFar,
-    best_threshold,
     equal_error_rate,
-    open_set_metrics,
-    rates_at_threshold,
     roc_curve,
-    tar_at_far,
-    top_k_accuracy,
+    threshold_at_rate,
 )
-from frs.packs.info import PackInfo
+from frs.evaluation.open_set import OpenSetRates, SearchScores, fnir_at_fpir
+from frs.evaluation.protocol import (
+    DEFAULT_DRAWS,
+    DEFAULT_GALLERY_SIZES,
+    GalleryDraw,
+    candidates,
+    draw_galleries,
+    resolve_gallery_sizes,
+)
+from frs.evaluation.rates import Rate
+from frs.evaluation.systems import EvalSystem
 
-Vector = npt.NDArray[np.float32]
-
-
-class FaceEmbedding(Protocol):
-    """What the runner needs of one detected face; ``frs.pipeline``'s ``AnalyzedFace`` fits as is."""
-
-    @property
-    def bbox(self) -> Sequence[float]: ...  # x1, y1, x2, y2
-
-    @property
-    def embedding(self) -> npt.NDArray[Any] | None: ...  # None: detected but not embedded
+SCHEMA = "frs-eval/2"
+#: The FPIRs at which FNIR is reported (NIST FRVT's usual pair).
+DEFAULT_FPIR_TARGETS: tuple[float, ...] = (1e-2, 1e-3)
+#: Points kept of each curve in eval.json (exact points, spread on a log scale).
+CURVE_POINTS = 200
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
-class Face:
-    """A plain :class:`FaceEmbedding` for callers without the pipeline's type."""
-
-    bbox: tuple[float, float, float, float]
-    embedding: Vector
-
-
-#: The faces found in one image.
-ImageEmbeddings = Sequence[FaceEmbedding]
-EmbedFn = Callable[[Path], ImageEmbeddings]
-
-
-@dataclass
-class ImageIssues:
-    """Images that did not yield exactly one face. Paths are relative to the dataset (or CSV) folder."""
-
-    no_face: list[str] = field(default_factory=list)  # left out of every metric
-    multiple_faces: list[str] = field(default_factory=list)  # evaluated with the largest face
-    failed: list[dict[str, str]] = field(default_factory=list)  # {"path", "code", "message"}; left out
+class Protocol:
+    gallery_sizes: tuple[int | str, ...] = DEFAULT_GALLERY_SIZES
+    draws: int = DEFAULT_DRAWS
+    seed: int = 0
+    fpir_targets: tuple[float, ...] = DEFAULT_FPIR_TARGETS
+    far_targets: tuple[float, ...] = DEFAULT_FAR_TARGETS
 
 
 def _finite(value: Any) -> Any:
@@ -89,368 +70,490 @@ def _finite(value: Any) -> Any:
     return value
 
 
-@dataclass(frozen=True)
-class IdentificationResult:
-    """1:N search of probes against the gallery (identity score = max over its enrolled images)."""
+def _curve(roc: RocCurve, *, det: bool) -> dict[str, Any]:
+    thin = roc.thinned(CURVE_POINTS)
+    if det:
+        return {
+            "thresholds": thin.thresholds.tolist(),
+            "fpir": thin.far.tolist(),
+            "fnir": (1 - thin.tar).tolist(),
+        }
+    return {"thresholds": thin.thresholds.tolist(), "far": thin.far.tolist(), "tar": thin.tar.tolist()}
 
-    n_gallery_identities: int
-    n_gallery_images: int
-    n_known_probes: int
-    n_unknown_probes: int
-    top1: float | None  # over known probes; ties count against the probe
-    top5: float | None
-    open_set: OpenSetMetrics
-    # Enrolled identities none of whose gallery images gave a face: their probes count as unknown.
-    identities_without_gallery_face: tuple[str, ...] = ()
+
+def _rates(rates: OpenSetRates) -> dict[str, Any]:
+    return {
+        "threshold": rates.threshold,
+        "fnir": rates.fnir.to_dict(),
+        "fpir": rates.fpir.to_dict(),
+        "named_wrongly": rates.named_wrongly,
+    }
+
+
+# --------------------------------------------------------------------------------------------- identification
+
+
+@dataclass(frozen=True)
+class GallerySizeResult:
+    """Every draw of one gallery size, pooled. ``scores`` feed the DET plot and are not serialised whole."""
+
+    gallery_size: int
+    draws: int
+    enrolled_faces: tuple[int, int]  # min and max over draws (less than gallery_size if enrolment failed)
+    distinct_photos: dict[str, int]  # "enrolled", "mated", "nonmated": photos behind the pooled searches
+    scores: SearchScores
+    rank_one: Rate  # mated searches whose mate is rank 1, whatever the score (closed-set identification)
+    at_fpir: tuple[tuple[float, OpenSetRates | None], ...]
+    point: OperatingPoint  # the default point for gallery_size enrolled faces
+    at_point: OpenSetRates  # pooled over draws, each at the point for its own enrolled faces
+    thresholds_used: tuple[float, float]
+
+    @property
+    def has_curve(self) -> bool:
+        """A DET curve needs mated and non-mated searches."""
+        return bool(self.scores.mated.size and self.scores.nonmated.size)
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = _finite(asdict(self))
-        return data
+        fpir_rows: list[dict[str, Any]] = []
+        for target, found in self.at_fpir:
+            if found is None:
+                needed = math.ceil(1 / target)
+                reason = (
+                    f"needs {needed} distinct non-mated photos, has {self.distinct_photos['nonmated']}"
+                    if self.distinct_photos["nonmated"] < needed
+                    else "no mated searches"
+                )
+                fpir_rows.append({"target_fpir": target, "measurable": False, "reason": reason})
+            else:
+                fpir_rows.append({"target_fpir": target, "measurable": True, **_rates(found)})
+        return {
+            "gallery_size": self.gallery_size,
+            "draws": self.draws,
+            "enrolled_faces": {"min": self.enrolled_faces[0], "max": self.enrolled_faces[1]},
+            "searches": {"mated": int(self.scores.mated.size), "nonmated": int(self.scores.nonmated.size)},
+            "distinct_photos": self.distinct_photos,
+            "rank_one_identification": self.rank_one.to_dict(),
+            "fnir_at_fpir": fpir_rows,
+            "default_operating_point": {
+                **self.point.to_dict(),
+                "thresholds_used": list(self.thresholds_used),
+                **{key: value for key, value in _rates(self.at_point).items() if key != "threshold"},
+            },
+            "det": _curve(self.scores.det(), det=True) if self.has_curve else None,
+        }
+
+
+def _stack(vectors: Sequence[npt.NDArray[np.float32]], dim: int) -> npt.NDArray[np.float32]:
+    return np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
+
+
+def _search(
+    system: EvalSystem, images: ImageVectors, draw: GalleryDraw, dim: int
+) -> tuple[SearchScores, int]:
+    """One draw's searches, and how many enrolled photos gave a face."""
+    columns: dict[str, int] = {}
+    gallery: list[npt.NDArray[np.float32]] = []
+    for name, path in draw.enrolled:
+        vector = images.get(path)
+        if vector is not None:
+            columns[name] = len(gallery)
+            gallery.append(vector)
+    matrix = _stack(gallery, dim)
+    mated = [(columns.get(name, -1), v) for name, path in draw.mated if (v := images.get(path)) is not None]
+    nonmated = [v for path in draw.nonmated if (v := images.get(path)) is not None]
+    scores = SearchScores.of(
+        system.similarity(_stack([v for _, v in mated], dim), matrix),
+        np.array([column for column, _ in mated], dtype=np.int64),
+        system.similarity(_stack(nonmated, dim), matrix),
+    )
+    failed = SearchScores.failed(len(draw.mated) - len(mated), len(draw.nonmated) - len(nonmated))
+    return scores + failed, len(gallery)
+
+
+def _gallery_size(
+    system: EvalSystem, images: ImageVectors, draws: list[GalleryDraw], targets: Sequence[float], dim: int
+) -> GallerySizeResult:
+    size = draws[0].gallery_size
+    pooled: SearchScores | None = None
+    at_point: OpenSetRates | None = None
+    faces_per_draw: list[int] = []
+    thresholds: list[float] = []
+    for draw in draws:
+        scores, faces = _search(system, images, draw, dim)
+        threshold = system.identification_point(max(1, faces)).threshold
+        rates = scores.at(threshold)
+        pooled = scores if pooled is None else pooled + scores
+        at_point = rates if at_point is None else _pool(at_point, rates)
+        faces_per_draw.append(faces)
+        thresholds.append(threshold)
+    assert pooled is not None and at_point is not None  # draws is never empty
+    distinct = {
+        "enrolled": len({path for draw in draws for _, path in draw.enrolled}),
+        "mated": len({path for draw in draws for _, path in draw.mated}),
+        "nonmated": len({path for draw in draws for path in draw.nonmated}),
+    }
+    return GallerySizeResult(
+        gallery_size=size,
+        draws=len(draws),
+        enrolled_faces=(min(faces_per_draw), max(faces_per_draw)),
+        distinct_photos=distinct,
+        scores=pooled,
+        rank_one=Rate(int(np.isfinite(pooled.mated).sum()), int(pooled.mated.size)),
+        at_fpir=tuple(
+            (target, fnir_at_fpir(pooled, target, distinct_nonmated=distinct["nonmated"]))
+            for target in targets
+        ),
+        point=system.identification_point(size),
+        at_point=at_point,
+        thresholds_used=(min(thresholds), max(thresholds)),
+    )
+
+
+def _pool(a: OpenSetRates, b: OpenSetRates) -> OpenSetRates:
+    return OpenSetRates(a.threshold, a.fnir + b.fnir, a.fpir + b.fpir, a.named_wrongly + b.named_wrongly)
+
+
+# ----------------------------------------------------------------------------------------------- verification
 
 
 @dataclass(frozen=True)
 class VerificationResult:
-    """1:1 comparison of image pairs; the raw scores are kept for plots but not serialised."""
+    """1:1 comparisons; ``genuine``/``impostor`` (``-inf`` for a pair with an image that gave no face) feed
+    the plots and are not serialised."""
 
-    genuine: Vector
-    impostor: Vector
+    genuine: FloatArray
+    impostor: FloatArray
+    failed_pairs: dict[str, int]  # "genuine", "impostor": pairs scored -inf because an image had no face
     roc: RocCurve
-    tar_at_far: tuple[tuple[float, TarAtFar | None], ...]  # (target FAR, result or None if unmeasurable)
+    tar_at_far: tuple[tuple[float, tuple[float, Rate, Rate] | None], ...]  # (threshold, TAR, FAR)
     eer: EqualErrorRate
-    best: BestThreshold
-    at_threshold: RatesAtThreshold
+    point: OperatingPoint
+    at_point: tuple[Rate, Rate]  # TAR, FAR
 
-    def to_dict(self, roc_points: int = 200) -> dict[str, Any]:
-        roc = self.roc.thinned(roc_points)
-        data = {
-            "n_genuine": self.roc.n_genuine,
-            "n_impostor": self.roc.n_impostor,
-            "tar_at_far": [
-                {"target_far": target, **(asdict(found) if found else {"tar": None, "unmeasurable": True})}
-                for target, found in self.tar_at_far
-            ],
-            "eer": asdict(self.eer),
-            "best_threshold": asdict(self.best),
-            "at_threshold": asdict(self.at_threshold),
-            "roc": {
-                "exact_points": int(self.roc.thresholds.shape[0]),
-                "thresholds": roc.thresholds.tolist(),
-                "tar": roc.tar.tolist(),
-                "far": roc.far.tolist(),
+    def to_dict(self) -> dict[str, Any]:
+        rows: list[dict[str, Any]] = []
+        for target, found in self.tar_at_far:
+            if found is None:
+                reason = f"needs {math.ceil(1 / target)} impostor pairs, has {self.roc.n_impostor}"
+                rows.append({"target_far": target, "measurable": False, "reason": reason})
+            else:
+                threshold, tar, far = found
+                rows.append(
+                    {
+                        "target_far": target,
+                        "measurable": True,
+                        "threshold": threshold,
+                        "tar": tar.to_dict(),
+                        "far": far.to_dict(),
+                    }
+                )
+        return {
+            "genuine_pairs": self.roc.n_genuine,
+            "impostor_pairs": self.roc.n_impostor,
+            "failed_pairs": self.failed_pairs,
+            "tar_at_far": rows,
+            "eer": {"rate": self.eer.rate, "threshold": self.eer.threshold},
+            "default_operating_point": {
+                **self.point.to_dict(),
+                "tar": self.at_point[0].to_dict(),
+                "far": self.at_point[1].to_dict(),
             },
+            "roc": _curve(self.roc, det=False),
         }
-        result: dict[str, Any] = _finite(data)
-        return result
+
+
+def _accepted(scores: FloatArray, threshold: float) -> Rate:
+    return Rate(int((scores >= threshold).sum()), int(scores.size))
+
+
+def verify(
+    genuine: npt.ArrayLike,
+    impostor: npt.ArrayLike,
+    point: OperatingPoint,
+    *,
+    far_targets: Sequence[float] = DEFAULT_FAR_TARGETS,
+    failed_pairs: Mapping[str, int] | None = None,
+) -> VerificationResult:
+    """All verification metrics from genuine and impostor scores (both non-empty)."""
+    gen = np.asarray(genuine, dtype=np.float64).reshape(-1)
+    imp = np.asarray(impostor, dtype=np.float64).reshape(-1)
+    roc = roc_curve(gen, imp)
+    found: list[tuple[float, tuple[float, Rate, Rate] | None]] = []
+    for target in far_targets:
+        at = threshold_at_rate(imp, target)
+        rates = None if at is None else (at, _accepted(gen, at), _accepted(imp, at))
+        found.append((target, rates))
+    threshold = point.threshold
+    return VerificationResult(
+        genuine=gen,
+        impostor=imp,
+        failed_pairs=dict(failed_pairs or {"genuine": 0, "impostor": 0}),
+        roc=roc,
+        tar_at_far=tuple(found),
+        eer=equal_error_rate(roc),
+        point=point,
+        at_point=(
+            Rate(int((gen >= threshold).sum()), gen.size),
+            Rate(int((imp >= threshold).sum()), imp.size),
+        ),
+    )
+
+
+def all_pair_scores(
+    system: EvalSystem, vectors: npt.NDArray[np.float32], labels: npt.NDArray[np.int64], block: int = 512
+) -> tuple[FloatArray, FloatArray]:
+    """Scores of every unordered pair of rows, split into (genuine, impostor) by label, in row blocks so
+    memory holds the scores, not an n x n matrix."""
+    n = vectors.shape[0]
+    genuine: list[FloatArray] = []
+    impostor: list[FloatArray] = []
+    columns = np.arange(n)
+    for start in range(0, n, block):
+        rows = np.arange(start, min(start + block, n))
+        scores = np.asarray(system.similarity(vectors[rows], vectors), dtype=np.float64)
+        upper = columns[None, :] > rows[:, None]
+        same = labels[rows][:, None] == labels[None, :]
+        genuine.append(scores[upper & same])
+        impostor.append(scores[upper & ~same])
+    empty = np.zeros(0, dtype=np.float64)
+    return (np.concatenate(genuine) if genuine else empty, np.concatenate(impostor) if impostor else empty)
+
+
+def _pairs(count: int) -> int:
+    return count * (count - 1) // 2
+
+
+def _verify_dataset(
+    system: EvalSystem, images: ImageVectors, identities: Mapping[str, Sequence[Path]], protocol: Protocol
+) -> VerificationResult | None:
+    """Every pair of photos in the dataset; a pair with a photo that gave no face is a rejection."""
+    embedded = [
+        (name, v) for name, paths in identities.items() for p in paths if (v := images.get(p)) is not None
+    ]
+    genuine_all = sum(_pairs(len(paths)) for paths in identities.values())
+    impostor_all = _pairs(sum(len(paths) for paths in identities.values())) - genuine_all
+    if genuine_all == 0 or impostor_all == 0:
+        return None
+    genuine, impostor = np.zeros(0), np.zeros(0)
+    if embedded:
+        index = {name: i for i, name in enumerate(identities)}
+        labels = np.array([index[name] for name, _ in embedded], dtype=np.int64)
+        genuine, impostor = all_pair_scores(system, np.stack([v for _, v in embedded]), labels)
+    failed = {"genuine": genuine_all - genuine.size, "impostor": impostor_all - impostor.size}
+    return verify(
+        np.concatenate([genuine, np.full(failed["genuine"], -np.inf)]),
+        np.concatenate([impostor, np.full(failed["impostor"], -np.inf)]),
+        system.verification_point,
+        far_targets=protocol.far_targets,
+        failed_pairs=failed,
+    )
+
+
+# ---------------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class SystemResult:
+    system: EvalSystem
+    images: ImageVectors
+    identification: tuple[GallerySizeResult, ...] | None
+    skipped_gallery_sizes: tuple[int, ...]
+    verification: VerificationResult | None
+
+    def to_dict(self) -> dict[str, Any]:
+        issues = self.images.issues
+        return {
+            "name": self.system.name,
+            "label": self.system.label,
+            "details": self.system.details,
+            "score": self.system.score,
+            "images": {
+                "total": len(self.images.vectors),
+                "embedded": self.images.n_embedded,
+                "no_face": issues.no_face,
+                "multiple_faces": issues.multiple_faces,
+                "failed": issues.failed,
+            },
+            "identification": None
+            if self.identification is None
+            else {
+                "gallery_sizes": [size.to_dict() for size in self.identification],
+                "skipped_gallery_sizes": list(self.skipped_gallery_sizes),
+            },
+            "verification": self.verification.to_dict() if self.verification else None,
+        }
 
 
 @dataclass(frozen=True)
 class EvalResult:
-    """Everything one evaluation measured. ``to_dict()`` is JSON-ready."""
+    """Everything one evaluation measured. ``to_dict()`` is JSON-ready (eval.json, without its plots)."""
 
     mode: str  # "dataset" or "pairs"
-    source: str
-    threshold: float
-    parameters: dict[str, Any]
-    pack: PackInfo | None
-    counts: dict[str, int]
-    identification: IdentificationResult | None
-    verification: VerificationResult | None
-    issues: ImageIssues
-    notes: tuple[str, ...] = ()  # why a section is missing, and similar caveats
+    dataset: dict[str, Any]
+    protocol: dict[str, Any]
+    systems: tuple[SystemResult, ...]
+    measured_at: str
+    duration_s: float
+    machine: dict[str, Any]
+    command: str
+    notes: tuple[str, ...] = field(default=())
 
     def to_dict(self) -> dict[str, Any]:
         data = {
+            "schema": SCHEMA,
             "mode": self.mode,
-            "source": self.source,
-            "threshold": self.threshold,
-            "parameters": self.parameters,
-            "pack": asdict(self.pack) if self.pack else None,
-            "counts": self.counts,
-            "identification": self.identification.to_dict() if self.identification else None,
-            "verification": self.verification.to_dict() if self.verification else None,
-            "issues": asdict(self.issues),
+            "measured_at": self.measured_at,
+            "duration_s": self.duration_s,
+            "command": self.command,
+            "machine": self.machine,
+            "dataset": self.dataset,
+            "protocol": self.protocol,
+            "systems": [system.to_dict() for system in self.systems],
             "notes": list(self.notes),
         }
         result: dict[str, Any] = _finite(data)
         return result
 
 
-# ------------------------------------------------------------------------------------------------- embedding
-
-
-def _area(face: FaceEmbedding) -> float:
-    x1, y1, x2, y2 = (float(v) for v in face.bbox)
-    return max(0.0, x2 - x1) * max(0.0, y2 - y1)
-
-
-class _EmbeddingCache:
-    """Embeds each image once per run and records the images that did not give exactly one face."""
-
-    def __init__(self, embed: EmbedFn, root: Path) -> None:
-        self._embed = embed
-        self._root = root
-        self._vectors: dict[Path, Vector | None] = {}
-        self.issues = ImageIssues()
-
-    def display(self, path: Path) -> str:
-        try:
-            return path.relative_to(self._root).as_posix()
-        except ValueError:
-            return str(path)
-
-    def compute(self, paths: Iterable[Path], *, progress: bool) -> None:
-        todo = list(dict.fromkeys(p for p in paths if p not in self._vectors))
-        for path in tqdm(todo, desc="embedding", unit="img", disable=not progress or not todo):
-            self._vectors[path] = self._embed_one(path)
-
-    def _embed_one(self, path: Path) -> Vector | None:
-        try:
-            faces = list(self._embed(path))
-        except FRSError as exc:
-            if exc.code == "no_face":
-                self.issues.no_face.append(self.display(path))
-            else:
-                self.issues.failed.append(
-                    {"path": self.display(path), "code": exc.code, "message": exc.message}
-                )
-            return None
-        if not faces:
-            self.issues.no_face.append(self.display(path))
-            return None
-        if len(faces) > 1:
-            self.issues.multiple_faces.append(self.display(path))
-        face = max(faces, key=_area)
-        if face.embedding is None:
-            self._invalid(path, "the face has no embedding")
-            return None
-        vector = np.asarray(face.embedding, dtype=np.float32).reshape(-1)
-        norm = float(np.linalg.norm(vector))
-        if not math.isfinite(norm) or norm == 0.0:
-            self._invalid(path, "zero or non-finite embedding")
-            return None
-        # Re-normalising is cheap and makes every score a cosine whatever the producer did.
-        normalised: Vector = vector / np.float32(norm)
-        return normalised
-
-    def _invalid(self, path: Path, message: str) -> None:
-        failure = {"path": self.display(path), "code": "invalid_embedding", "message": message}
-        self.issues.failed.append(failure)
-
-    def get(self, path: Path) -> Vector | None:
-        return self._vectors[path]
-
-    @property
-    def n_embedded(self) -> int:
-        return sum(vector is not None for vector in self._vectors.values())
-
-
-# ------------------------------------------------------------------------------------------------ measuring
-
-
-def verify(
-    genuine: npt.ArrayLike,
-    impostor: npt.ArrayLike,
-    threshold: float,
-    *,
-    balanced: bool,
-    far_targets: Sequence[float] = DEFAULT_FAR_TARGETS,
-) -> VerificationResult:
-    """All verification metrics from genuine and impostor scores (both non-empty)."""
-    gen = np.asarray(genuine, dtype=np.float32).reshape(-1)
-    imp = np.asarray(impostor, dtype=np.float32).reshape(-1)
-    roc = roc_curve(gen, imp)
-    return VerificationResult(
-        genuine=gen,
-        impostor=imp,
-        roc=roc,
-        tar_at_far=tuple((target, tar_at_far(roc, target)) for target in far_targets),
-        eer=equal_error_rate(roc),
-        best=best_threshold(roc, balanced=balanced),
-        at_threshold=rates_at_threshold(gen, imp, threshold),
-    )
-
-
-def all_pair_scores(
-    vectors: npt.NDArray[np.float32], labels: npt.NDArray[np.int64], block: int = 512
-) -> tuple[Vector, Vector]:
-    """Cosine scores of every unordered pair of rows, split into (genuine, impostor) by label.
-
-    Computed in row blocks so memory holds the scores, not an n x n matrix.
-    """
-    n = vectors.shape[0]
-    genuine: list[Vector] = []
-    impostor: list[Vector] = []
-    columns = np.arange(n)
-    for start in range(0, n, block):
-        rows = np.arange(start, min(start + block, n))
-        scores = vectors[rows] @ vectors.T
-        upper = columns[None, :] > rows[:, None]
-        same = labels[rows][:, None] == labels[None, :]
-        genuine.append(scores[upper & same])
-        impostor.append(scores[upper & ~same])
-    empty = np.zeros(0, dtype=np.float32)
-    return (
-        np.concatenate(genuine).astype(np.float32) if genuine else empty,
-        np.concatenate(impostor).astype(np.float32) if impostor else empty,
-    )
-
-
-def _identify(
-    split: DatasetSplit, cache: _EmbeddingCache, threshold: float
-) -> tuple[IdentificationResult | None, list[str]]:
-    enrolled: list[str] = []
-    gallery_vectors: list[Vector] = []
-    starts: list[int] = []
-    without_face: list[str] = []
-    for name, paths in split.gallery.items():
-        vectors = [v for v in (cache.get(p) for p in paths) if v is not None]
-        if not vectors:
-            without_face.append(name)
-            continue
-        starts.append(len(gallery_vectors))
-        enrolled.append(name)
-        gallery_vectors.extend(vectors)
-    probes = [(p.identity, v) for p in split.probes if (v := cache.get(p.path)) is not None]
-    if not enrolled:
-        return None, ["identification skipped: no gallery image gave a face"]
-    if not probes:
-        return None, ["identification skipped: no probe image gave a face (k leaves no probes?)"]
-
-    column_of = {name: index for index, name in enumerate(enrolled)}
-    true_index = np.array([column_of.get(identity, -1) for identity, _ in probes], dtype=np.int64)
-    image_scores = np.stack([v for _, v in probes]) @ np.stack(gallery_vectors).T
-    # Gallery columns are grouped by identity, so a reduceat over group starts gives each identity's max.
-    scores = np.maximum.reduceat(image_scores, np.array(starts), axis=1).astype(np.float64)
-    known = true_index >= 0
-    true_scores = np.where(known, scores[np.arange(len(probes)), np.maximum(true_index, 0)], np.inf)
-    # Same tie rule as top_k_accuracy: top-1 only if no other identity scores as high.
-    top1_correct = known & ((scores >= true_scores[:, None]).sum(axis=1) == 1)
-    result = IdentificationResult(
-        n_gallery_identities=len(enrolled),
-        n_gallery_images=len(gallery_vectors),
-        n_known_probes=int(known.sum()),
-        n_unknown_probes=int((~known).sum()),
-        top1=top_k_accuracy(scores, true_index, 1),
-        top5=top_k_accuracy(scores, true_index, 5),
-        open_set=open_set_metrics(scores.max(axis=1), known, top1_correct, threshold),
-        identities_without_gallery_face=tuple(without_face),
-    )
-    return result, []
+def _dim(images: ImageVectors) -> int:
+    return next((v.shape[0] for v in images.vectors.values() if v is not None), 1)
 
 
 def evaluate_dataset(
     dataset_dir: Path,
-    embed: EmbedFn,
+    systems: Sequence[EvalSystem],
     *,
-    k: int = 1,
-    unknown_share: float = 0.2,
-    seed: int = 0,
-    threshold: float,
+    protocol: Protocol | None = None,
+    command: str = "",
     progress: bool = True,
-    pack: PackInfo | None = None,
 ) -> EvalResult:
-    """Evaluate on ``dataset_dir/<identity>/<images>``.
-
-    Identification: the first ``k`` images of each enrolled identity form the gallery, the rest are probes;
-    ``unknown_share`` of the identities (chosen by ``seed``) are never enrolled. Reports Top-1/Top-5 over
-    probes of enrolled identities and open-set metrics at ``threshold``. Verification: every unordered pair of
-    images with a face (gallery and probes alike), genuine when both show the same identity; the best
-    threshold maximises balanced accuracy because impostor pairs vastly outnumber genuine ones.
-    """
+    """Open-set identification and verification of every system on ``dataset_dir/<identity>/<images>``."""
+    protocol = protocol or Protocol()
+    started, clock = utc_now(), time.perf_counter()
+    machine = machine_info()
     root = Path(dataset_dir)
-    split = load_split(root, k=k, unknown_share=unknown_share, seed=seed)
-    images = split.all_images()
-    cache = _EmbeddingCache(embed, root)
-    cache.compute((image.path for image in images), progress=progress)
-
-    identification, notes = _identify(split, cache, threshold)
-
-    with_face = [(image.identity, v) for image in images if (v := cache.get(image.path)) is not None]
-    label_of = {name: index for index, name in enumerate(sorted({name for name, _ in with_face}))}
-    verification = None
-    if len(with_face) >= 2:
-        labels = np.array([label_of[name] for name, _ in with_face], dtype=np.int64)
-        genuine, impostor = all_pair_scores(np.stack([v for _, v in with_face]), labels)
-        if genuine.size and impostor.size:
-            verification = verify(genuine, impostor, threshold, balanced=True)
-    if verification is None:
+    identities = {name: tuple(paths) for name, paths in scan_dataset(root).items()}
+    enrollable = candidates(identities)
+    sizes, skipped = resolve_gallery_sizes(protocol.gallery_sizes, len(enrollable))
+    notes: list[str] = []
+    if skipped:
         notes.append(
-            "verification skipped: needs an identity with two images with a face, and two identities"
+            f"gallery sizes {', '.join(map(str, skipped))} skipped: only {len(enrollable)} identities have "
+            "two or more photos"
         )
-
-    counts = {
-        "identities": len(split.gallery) + len(split.unknown_identities),
-        "unknown_identities": len(split.unknown_identities),
-        "gallery_images": sum(len(paths) for paths in split.gallery.values()),
-        "probe_images": len(split.probes),
-        "images": len(images),
-        "embedded_images": cache.n_embedded,
+    draws = {size: draw_galleries(identities, size, protocol.draws, protocol.seed) for size in sizes}
+    every_image = [path for paths in identities.values() for path in paths]
+    results = []
+    for system in systems:
+        images = embed_images(
+            every_image, system.embed, root, normalise=system.normalise, progress=progress, label=system.name
+        )
+        dim = _dim(images)
+        identification = tuple(
+            _gallery_size(system, images, draws[size], protocol.fpir_targets, dim) for size in sizes
+        )
+        results.append(
+            SystemResult(
+                system=system,
+                images=images,
+                identification=identification if sizes else None,
+                skipped_gallery_sizes=tuple(skipped),
+                verification=_verify_dataset(system, images, identities, protocol),
+            )
+        )
+    if not sizes:
+        notes.append("identification skipped: no identity has two or more photos")
+    dataset = {
+        "source": str(root),
+        "name": root.resolve().name,
+        "identities": len(identities),
+        "images": len(every_image),
+        "identities_with_two_or_more_photos": len(enrollable),
+        "photos_of_those_identities": sum(len(identities[name]) for name in enrollable),
+        "single_photo_identities": len(identities) - len(enrollable),
     }
     return EvalResult(
         mode="dataset",
-        source=str(root),
-        threshold=float(threshold),
-        parameters={"k": k, "unknown_share": unknown_share, "seed": seed},
-        pack=pack,
-        counts=counts,
-        identification=identification,
-        verification=verification,
-        issues=cache.issues,
+        dataset=dataset,
+        protocol={
+            "gallery_sizes": sizes,
+            "draws": protocol.draws,
+            "seed": protocol.seed,
+            "fpir_targets": list(protocol.fpir_targets),
+            "far_targets": list(protocol.far_targets),
+            "rank": 1,
+            "interval": "Wilson score, 95%",
+        },
+        systems=tuple(results),
+        measured_at=started,
+        duration_s=round(time.perf_counter() - clock, 1),
+        machine=machine,
+        command=command,
         notes=tuple(notes),
     )
 
 
 def evaluate_pairs(
     csv_path: Path,
-    embed: EmbedFn,
-    threshold: float,
+    systems: Sequence[EvalSystem],
     *,
+    far_targets: Sequence[float] = DEFAULT_FAR_TARGETS,
+    command: str = "",
     progress: bool = True,
-    pack: PackInfo | None = None,
 ) -> EvalResult:
-    """Verification on the pairs listed in a CSV (columns ``a,b,same``; see ``read_pairs``).
-
-    Pairs with an image that gave no face are skipped and counted. The best threshold maximises plain
-    accuracy, the usual protocol for curated (balanced) pair lists.
-    """
+    """Verification on the pairs of a CSV (columns ``a,b,same``; see ``read_pairs``). A pair with an image
+    that gave no face counts as a rejection (a false reject when ``same``)."""
+    started, clock = utc_now(), time.perf_counter()
+    machine = machine_info()
     csv_path = Path(csv_path)
     pairs = read_pairs(csv_path)
-    cache = _EmbeddingCache(embed, csv_path.parent)
-    cache.compute((path for pair in pairs for path in (pair.a, pair.b)), progress=progress)
-
-    genuine: list[float] = []
-    impostor: list[float] = []
-    skipped = 0
-    for pair in pairs:
-        a, b = cache.get(pair.a), cache.get(pair.b)
-        if a is None or b is None:
-            skipped += 1
-            continue
-        (genuine if pair.same else impostor).append(float(a @ b))
-
-    notes: list[str] = []
-    verification = None
-    if genuine and impostor:
-        verification = verify(genuine, impostor, threshold, balanced=False)
-    else:
-        notes.append("verification skipped: needs at least one usable same and one usable different pair")
-    counts = {
-        "pairs": len(pairs),
-        "genuine_pairs": len(genuine),
-        "impostor_pairs": len(impostor),
-        "skipped_pairs": skipped,
-        "images": len({path for pair in pairs for path in (pair.a, pair.b)}),
-        "embedded_images": cache.n_embedded,
-    }
+    results = []
+    for system in systems:
+        images = embed_images(
+            (path for pair in pairs for path in (pair.a, pair.b)),
+            system.embed,
+            csv_path.parent,
+            normalise=system.normalise,
+            progress=progress,
+            label=system.name,
+        )
+        genuine: list[float] = []
+        impostor: list[float] = []
+        failed = {"genuine": 0, "impostor": 0}
+        for pair in pairs:
+            a, b = images.get(pair.a), images.get(pair.b)
+            kind = "genuine" if pair.same else "impostor"
+            if a is None or b is None:
+                failed[kind] += 1
+                score = -math.inf
+            else:
+                score = float(system.similarity(a[None], b[None])[0, 0])
+            (genuine if pair.same else impostor).append(score)
+        verification = None
+        if genuine and impostor:
+            verification = verify(
+                genuine, impostor, system.verification_point, far_targets=far_targets, failed_pairs=failed
+            )
+        results.append(SystemResult(system, images, None, (), verification))
+    same = sum(pair.same for pair in pairs)
+    notes = (
+        [] if same and same < len(pairs) else ["verification needs at least one same and one different pair"]
+    )
     return EvalResult(
         mode="pairs",
-        source=str(csv_path),
-        threshold=float(threshold),
-        parameters={},
-        pack=pack,
-        counts=counts,
-        identification=None,
-        verification=verification,
-        issues=cache.issues,
+        dataset={
+            "source": str(csv_path),
+            "name": csv_path.name,
+            "pairs": len(pairs),
+            "genuine_pairs": same,
+            "impostor_pairs": len(pairs) - same,
+            "images": len({path for pair in pairs for path in (pair.a, pair.b)}),
+        },
+        protocol={"far_targets": list(far_targets), "interval": "Wilson score, 95%"},
+        systems=tuple(results),
+        measured_at=started,
+        duration_s=round(time.perf_counter() - clock, 1),
+        machine=machine,
+        command=command,
         notes=tuple(notes),
     )

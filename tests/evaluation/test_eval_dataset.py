@@ -1,4 +1,4 @@
-"""Dataset tree scanning, the gallery/probe/unknown split and pairs CSV validation."""
+"""Dataset tree scanning and pairs CSV validation."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from frs.errors import FRSError
-from frs.evaluation.dataset import load_split, read_pairs, scan_dataset, split_dataset
+from frs.evaluation.dataset import read_pairs, scan_dataset
 
 
 def _touch(root: Path, *relative: str) -> None:
@@ -43,59 +43,6 @@ def test_scan_finds_images_by_suffix_sorted_by_name(tree):
     assert list(found) == ["alice", "bob", "carol", "dave"]
     assert [p.name for p in found["alice"]] == ["a1.jpg", "a2.png", "a3.JPG"]
     assert [p.name for p in found["bob"]] == ["b1.jpeg", "b2.webp"]
-
-
-def test_split_without_unknowns_enrols_first_k(tree):
-    split = load_split(tree, k=1, unknown_share=0.0)
-    assert {name: [p.name for p in paths] for name, paths in split.gallery.items()} == {
-        "alice": ["a1.jpg"],
-        "bob": ["b1.jpeg"],
-        "carol": ["c1.bmp"],
-        "dave": ["d1.jpg"],
-    }
-    assert [(p.identity, p.path.name) for p in split.probes] == [
-        ("alice", "a2.png"),
-        ("alice", "a3.JPG"),
-        ("bob", "b2.webp"),
-        ("dave", "d2.jpg"),
-    ]
-    assert split.unknown_identities == ()
-    assert len(split.all_images()) == 8
-
-
-def test_split_with_larger_k_enrols_small_identities_whole(tree):
-    split = load_split(tree, k=2, unknown_share=0.0)
-    assert [p.name for p in split.gallery["carol"]] == ["c1.bmp"]
-    assert [p.name for p in split.gallery["alice"]] == ["a1.jpg", "a2.png"]
-    assert [(p.identity, p.path.name) for p in split.probes] == [("alice", "a3.JPG")]
-
-
-def test_unknown_share_holds_out_whole_identities_deterministically(tree):
-    identities = scan_dataset(tree)
-    split = split_dataset(identities, unknown_share=0.25, seed=3)
-    assert len(split.unknown_identities) == 1
-    (unknown,) = split.unknown_identities
-    assert unknown not in split.gallery
-    assert sorted(p.path.name for p in split.probes if p.identity == unknown) == sorted(
-        p.name for p in identities[unknown]
-    )
-    assert split_dataset(identities, unknown_share=0.25, seed=3) == split
-    chosen = {split_dataset(identities, unknown_share=0.25, seed=s).unknown_identities for s in range(12)}
-    assert len(chosen) > 1  # the seed matters
-
-
-def test_unknown_share_always_leaves_someone_enrolled(tree):
-    split = split_dataset({"solo": [tree / "alice/a1.jpg"]}, unknown_share=0.9)
-    assert split.unknown_identities == ()
-    assert list(split.gallery) == ["solo"]
-    assert len(split_dataset(scan_dataset(tree), unknown_share=0.99).gallery) == 1
-
-
-@pytest.mark.parametrize(("k", "share"), [(0, 0.2), (1, 1.0), (1, -0.1)])
-def test_split_rejects_bad_parameters(tree, k, share):
-    with pytest.raises(FRSError) as caught:
-        load_split(tree, k=k, unknown_share=share)
-    assert caught.value.code == "bad_request"
 
 
 def test_scan_rejects_missing_or_empty_dataset(tmp_path):

@@ -1,24 +1,23 @@
-"""The runner with the real embedded-pack analyzer on the test photos (the way ``frs eval`` wires it)."""
+"""The runner with the real analyzer on the test photos, wired the way ``frs eval`` wires it."""
 
 from __future__ import annotations
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
 from frs.config import Settings
-from frs.evaluation.runner import evaluate_dataset
+from frs.evaluation.dataset import scan_dataset
+from frs.evaluation.protocol import draw_galleries
+from frs.evaluation.runner import Protocol, evaluate_dataset
+from frs.evaluation.systems import frs_system
 from frs.pipeline.analyzer import load_analyzer
+from tests.support.photo_tree import PEOPLE, copy_tree
 
 LAYOUT = {
-    "a/1.jpg": "person_a_1.jpg",
-    "a/2.jpg": "person_a_2.jpg",
-    "b/1.jpg": "person_b_1.jpg",
-    "b/2.jpg": "person_b_2.jpg",
-    "x/1.jpg": "impostor_1.jpg",
+    **PEOPLE,
     "y/1.jpg": "impostor_2.jpg",
     "newton/1.png": "newton.png",
     "solvay/1.jpg": "solvay_conference_1927.jpg",
@@ -27,9 +26,7 @@ LAYOUT = {
 
 @pytest.fixture
 def photo_tree(tmp_path: Path, testdata: Path) -> Path:
-    for target, source in LAYOUT.items():
-        (tmp_path / target).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(testdata / source, tmp_path / target)
+    copy_tree(tmp_path, testdata, LAYOUT)
     blank = io.BytesIO()
     Image.new("RGB", (200, 200), (128, 128, 128)).save(blank, format="PNG")
     (tmp_path / "a/3_blank.png").write_bytes(blank.getvalue())
@@ -39,26 +36,36 @@ def photo_tree(tmp_path: Path, testdata: Path) -> Path:
 
 def test_real_analyzer_through_the_runner(photo_tree: Path, settings: Settings) -> None:
     analyzer = load_analyzer(settings)
-    result = evaluate_dataset(
-        photo_tree,
-        lambda path: analyzer.analyze(path.read_bytes()).faces,
-        unknown_share=0.0,
-        threshold=analyzer.match_threshold,
-        progress=False,
-        pack=analyzer.pack,
+    system = frs_system(
+        analyzer, target_fpir=0.01, target_far=1e-3, explicit_threshold=None, calibration=None
     )
-    assert result.issues.multiple_faces == ["solvay/1.jpg"]
-    assert result.issues.no_face == ["a/3_blank.png"]
-    assert [(f["path"], f["code"]) for f in result.issues.failed] == [("b/3_broken.jpg", "invalid_image")]
+    result = evaluate_dataset(
+        photo_tree, [system], protocol=Protocol(gallery_sizes=("all",), draws=3), progress=False
+    )
+    (measured,) = result.systems
+    issues = measured.images.issues
+    assert issues.multiple_faces == ["solvay/1.jpg"]
+    assert issues.no_face == ["a/3_blank.png"]
+    assert [(f["path"], f["code"]) for f in issues.failed] == [("b/3_broken.jpg", "invalid_image")]
 
-    ident = result.identification
-    assert ident is not None
-    assert (ident.n_gallery_identities, ident.n_known_probes, ident.n_unknown_probes) == (6, 2, 0)
-    assert ident.top1 == 1.0  # a/2 finds a, b/2 finds b among six identities
-    assert ident.open_set.recall == 1.0
+    assert measured.identification is not None
+    (both,) = measured.identification
+    assert both.gallery_size == 2  # a and b have two or more photos
+    # Each draw enrols a and b with one of their 3 photos; the other 2 of each search. A blank or broken
+    # photo searching is a miss; enrolling one leaves that person's other photos without a mate.
+    assert both.scores.mated.size == 3 * 4 and both.scores.nonmated.size == 3 * 4
+    at = both.at_point
+    assert at.fpir.count == 0  # x, y, newton and a Solvay face are nobody in the gallery
+    assert at.named_wrongly == 0
+    # Each person misses once per draw (their unusable photo searching), twice when it was the one enrolled.
+    unusable = {"3_blank.png", "3_broken.jpg"}
+    draws = draw_galleries(scan_dataset(photo_tree), 2, draws=3, seed=0)
+    expected = sum(2 if path.name in unusable else 1 for draw in draws for _, path in draw.enrolled)
+    assert at.fnir.count == expected
 
-    verification = result.verification
+    verification = measured.verification
     assert verification is not None
-    assert (verification.roc.n_genuine, verification.roc.n_impostor) == (2, 28 - 2)
-    assert verification.at_threshold.tar == 1.0
-    assert result.to_dict()["pack"] == {"name": analyzer.pack.name, "dim": analyzer.pack.dim}
+    assert verification.roc.n_genuine == 3 + 3
+    assert verification.failed_pairs["genuine"] == 4  # each unusable photo with its two siblings
+    tar, _ = verification.at_point
+    assert tar.count == 2  # a1-a2 and b1-b2 are the same people and score above the pack threshold

@@ -1,133 +1,199 @@
-"""report.md rendering with full, partial and oddly shaped inputs; machine_info contents."""
+"""report.md rendered by the real `frs report` from a real `frs bench --quick` run and a real `frs eval` run
+(with the face_recognition peer) on the pinned test photos: the tables show what the files hold."""
 
 from __future__ import annotations
 
+import copy
+import json
+import re
+from pathlib import Path
 from typing import Any
 
-import numpy as np
+import pytest
 
-from frs.evaluation.metrics import open_set_metrics
-from frs.evaluation.report import machine_info, render_report
-from frs.evaluation.runner import EvalResult, IdentificationResult, ImageIssues, verify
-from frs.packs.info import PackInfo
+from frs.cli.main import main
+from frs.evaluation.report import render_report
+from frs.evaluation.report.format import rate
+from tests.support.measurements import load, pinned_eval, quick_bench
 
-MACHINE = {"cpu": "Test CPU 9000", "cores_logical": 2, "python": "3.11.9"}
-COMMANDS = ["frs eval data/ --out out/", "frs bench --out out/bench.json", "frs report out/"]
-
-
-def _eval_json() -> dict[str, Any]:
-    rng = np.random.default_rng(0)
-    result = EvalResult(
-        mode="dataset",
-        source="data/",
-        threshold=0.4,
-        parameters={"k": 1, "unknown_share": 0.2, "seed": 0},
-        pack=PackInfo("buffalo_s", 512),
-        counts={"identities": 10, "images": 40},
-        identification=IdentificationResult(
-            n_gallery_identities=8,
-            n_gallery_images=8,
-            n_known_probes=24,
-            n_unknown_probes=8,
-            top1=0.875,
-            top5=1.0,
-            open_set=open_set_metrics([0.9, 0.3, 0.5], [True, True, False], [True, True, False], 0.4),
-        ),
-        # 150 impostors: FAR 1e-2 is measurable, 1e-3 is not.
-        verification=verify(rng.normal(0.6, 0.1, 60), rng.normal(0.1, 0.1, 150), 0.4, balanced=True),
-        issues=ImageIssues(no_face=[f"p/{i}.jpg" for i in range(25)], multiple_faces=["q/1.jpg"]),
-        notes=("a caveat",),
-    )
-    data = result.to_dict()
-    data["plots"] = {"roc": "roc.png", "scores": "scores.png"}
-    return data
+FULL_RATE = re.compile(r"^\S+ % \[\S+, \S+\] \([\d,]+/[\d,]+\)$")
 
 
-BENCH = {
-    "pack": {"name": "buffalo_s", "dim": 512},
-    "cold_start": {"min": 812.25, "median": 900.0, "max": 1010.5},
-    "warm": {"detect": {"p50": 31.5, "p95": 40.25, "min": 30.0, "max": 44.0}},
-    "throughput": {"images_per_s": 12.5, "threads": 2},
-    "search": {"1000x512": 0.42, "100000x512": 18.0},
-    "faceanalysis_ratio": {"detect": 0.93, "embed": 1.01},
-}
+@pytest.fixture(scope="module")
+def files() -> tuple[dict[str, Any], dict[str, Any]]:
+    return load(pinned_eval()), load(quick_bench())
 
 
-def test_full_report_has_every_section():
-    text = render_report(_eval_json(), BENCH, MACHINE, COMMANDS)
-    assert "| cpu | Test CPU 9000 |" in text
-    assert "Model pack: `buffalo_s` (embedding dim 512)" in text
-    assert "| Top-1 accuracy (enrolled probes) | 87.50 % |" in text
-    assert "| Top-5 accuracy (enrolled probes) | 100.00 % |" in text
-    assert "| Open-set precision at 0.4 | 50.00 % |" in text  # accepted 0.9 (right) and 0.5 (unknown)
-    assert "| False-accept rate (unknown probes accepted) | 100.00 % |" in text
-    assert "TAR @ FAR 0.01 |" in text
-    assert "| TAR @ FAR 0.001 | not measurable (too few impostor pairs) |" in text
-    assert "| EER |" in text
-    assert "Best balanced accuracy" in text
-    assert "| No face found (left out) | 25 |" in text
-    assert "and 5 more" in text  # only the first 20 names are listed
-    assert "![roc](roc.png)" in text
-    assert "![scores](scores.png)" in text
-    assert "- a caveat" in text
-    assert "| 812.2 | 900.0 | 1010.5 |" in text
-    assert "| detect | 31.5 | 40.2 | 30.0 | 44.0 |" in text
-    assert "| cpu | Test CPU 9000 |" in text
-    assert "| 1000x512 | 0.42 |" in text
-    assert "| 100000x512 | 18.0 |" in text
-    assert "| images_per_s | 12.5 |" in text
-    assert "| embed | 1.01 |" in text
-    assert "```sh\nfrs eval data/ --out out/\nfrs bench --out out/bench.json\nfrs report out/\n```" in text
-    assert "_not measured_" not in text
+@pytest.fixture(scope="module")
+def report(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path]:
+    out = tmp_path_factory.mktemp("report") / "docs" / "report.md"
+    out.parent.mkdir()
+    argv = ["report", "--eval", str(pinned_eval()), "--bench", str(quick_bench()), "--out", str(out)]
+    assert main(argv) == 0
+    return out.read_text(), out
 
 
-def test_report_without_inputs_says_not_measured():
-    text = render_report(None, None, MACHINE, [])
+def _table(text: str, heading: str) -> list[list[str]]:
+    """The body rows of the first table after ``heading``, as cells."""
+    lines = text.split(heading, 1)[1].splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("|"))
+    end = next((i for i in range(start, len(lines)) if not lines[i].startswith("|")), len(lines))
+    return [[cell.strip() for cell in line.strip("|").split(" | ")] for line in lines[start + 2 : end]]
+
+
+def test_machine_and_times_come_from_the_files(files: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    eval_json, bench_json = copy.deepcopy(files[0]), copy.deepcopy(files[1])
+    eval_json["machine"]["cpu"] = "CPU of the eval run"
+    bench_json["machine"]["cpu"] = "CPU of the bench run"
+    text = render_report([eval_json], bench_json, [])
+    assert "| cpu | CPU of the eval run | CPU of the bench run |" in text
+    assert f"| measured at (UTC) | {eval_json['measured_at']} | {bench_json['measured_at']} |" in text
+
+
+def test_no_flat_dumps_of_unknown_shapes(report: tuple[str, Path]) -> None:
+    text, _ = report
+    assert " / p50" not in text and "| value |" not in text and "| metric | value |" not in text
+    assert "_not measured_" not in text and "unsupported" not in text
+
+
+def test_default_operating_point_rates_are_complete_and_are_the_files(
+    report: tuple[str, Path], files: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    text, _ = report
+    rows = _table(text, "#### At the default operating point")
+    systems = files[0]["systems"]
+    assert [row[0] for row in rows] == [s["label"] for s in systems]  # one gallery size in the pinned set
+    for row, system in zip(rows, systems, strict=True):
+        (size,) = system["identification"]["gallery_sizes"]
+        point = size["default_operating_point"]
+        assert row[1] == str(size["gallery_size"]) == "3"
+        assert FULL_RATE.match(row[3]) and FULL_RATE.match(row[4])
+        assert row[3].endswith(f"({point['fpir']['count']}/{point['fpir']['n']:,})")
+        assert row[4].endswith(f"({point['fnir']['count']}/{point['fnir']['n']})")
+        assert row[2].startswith(f"{point['threshold']:.3f} (")
+    assert "(pack's fixed threshold)" in rows[0][2] and "(library default)" in rows[1][2]
+
+
+def test_fnir_at_fpir_says_why_it_cannot_be_measured_on_few_strangers(
+    report: tuple[str, Path], files: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    text, _ = report
+    rows = _table(text, "#### FNIR at fixed FPIR")
+    distinct = files[0]["systems"][0]["identification"]["gallery_sizes"][0]["distinct_photos"]["nonmated"]
+    assert distinct < 100  # the pinned set has a few dozen strangers
+    for row in rows:
+        assert row[5] == f"not measurable: needs 100 distinct non-mated photos, has {distinct}"
+        assert FULL_RATE.match(row[-1])  # rank-1 identification
+    assert "Gallery sizes N = 3;" in text
+    assert "gallery sizes 10, 30, 50 skipped: only 3 identities have two or more photos" in text
+
+
+def test_verification_rows_carry_their_samples(
+    report: tuple[str, Path], files: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    text, _ = report
+    rows = _table(text, "### Verification (1:1)")
+    for row, system in zip(rows, files[0]["systems"], strict=True):
+        verification = system["verification"]
+        assert (
+            row[1].startswith(f"{verification['genuine_pairs']:,}")
+            and row[2] == f"{verification['impostor_pairs']:,}"
+        )
+        assert FULL_RATE.match(row[-2]) and FULL_RATE.match(row[-1])
+        assert row[-1] == rate(verification["default_operating_point"]["far"])
+
+
+def test_plots_are_linked_relative_to_the_report(report: tuple[str, Path]) -> None:
+    text, out = report
+    links = re.findall(r"!\[[^]]*\]\(([^)]+)\)", text)
+    assert len(links) == 6  # DET, ROC and histogram for FRS and for the peer
+    for link in links:
+        assert not link.startswith("/") and (out.parent / link).resolve().is_file()
+
+
+def test_speed_tables_read_the_bench_file(
+    report: tuple[str, Path], files: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    text, _ = report
+    bench = files[1]
+    assert "**Quick run**" in text
+    aims = _table(text, "### Speed aims")
+    assert [row[0] for row in aims] == [aim["aim"] for aim in bench["aims"]]
+    assert [row[3] for row in aims] == ["met" if aim["met"] else "**missed**" for aim in bench["aims"]]
+    cold = _table(text, "### Cold start")
+    assert [row[0] for row in cold] == [
+        "process start to first result",
+        "INIT (imports, pack load, sessions)",
+        "first request (detect)",
+    ]
+    assert cold[0][-1] == "2"  # runs
+    peers = _table(text, "### Detect + embed against the peers")
+    assert [row[0] for row in peers] == ["`person_b_1.jpg`", "`solvay_conference_1927.jpg`"]
+    assert peers[0][4] == f"{bench['peers']['photos']['person_b_1.jpg']['ratio_vs_faceanalysis']:.2f}x"
+    assert peers[0][6] == "1 / 1 / 1"
+    search = _table(text, "### Gallery search")
+    assert [(row[0], row[1]) for row in search] == [
+        ("1,000", "128"),
+        ("10,000", "128"),
+        ("1,000", "512"),
+        ("10,000", "512"),
+    ]
+
+
+def test_reproduce_lists_the_commands_the_files_recorded(
+    report: tuple[str, Path], files: tuple[dict[str, Any], dict[str, Any]]
+) -> None:
+    text, _ = report
+    reproduce = text.split("## Reproduce", 1)[1]
+    assert files[0]["command"] in reproduce and files[1]["command"] in reproduce
+    assert "--peer face_recognition" in files[0]["command"]
+    assert "frs report --eval " in reproduce
+
+
+def test_two_evals_of_one_dataset_share_one_section(files: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    first, second = copy.deepcopy(files[0]), copy.deepcopy(files[0])
+    second["systems"] = second["systems"][:1]
+    second["systems"][0]["label"] = "FRS, pack other"
+    second["command"] = "frs --pack other eval ..."
+    text = render_report([first, second], None, [])
+    assert text.count("## Accuracy:") == 1
+    rows = _table(text, "#### At the default operating point")
+    assert [row[0] for row in rows] == ["FRS, pack open", "face_recognition (dlib)", "FRS, pack other"]
+    assert "`frs --pack other eval ...`" in text and f"`{first['command']}`" in text
+
+
+def test_old_or_foreign_files_are_refused_not_guessed(files: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    old_eval = {"mode": "dataset", "source": "x", "identification": {"top1": 1.0}}
+    old_bench = {"cold_start": {"min": 1}, "pack": {"name": "open"}}
+    text = render_report([old_eval], old_bench, [])
+    assert "_unsupported eval file (schema None" in text and "_unsupported bench file (schema None" in text
+    assert "100" not in text.split("## Accuracy", 1)[1]
+
+
+def test_report_without_inputs_says_not_measured() -> None:
+    text = render_report([], None, [])
     assert text.count("_not measured_") == 2
-    assert "Model pack: unknown" in text
     assert "_commands not recorded_" in text
 
 
-def test_report_with_partial_and_odd_bench_sections():
-    bench = {
-        "warm": {"detect": {"p50": 31.5}},  # missing percentiles
-        "search": {"1000": {"512": 0.4}},  # nested instead of flat
-        "throughput": 12.0,  # a bare number
-        "extra_section": {"x": [1, 2]},
-    }
-    text = render_report(None, bench, MACHINE, COMMANDS)
-    assert "### Cold start (ms)\n\n_not measured_" in text
-    assert "### Compared with insightface FaceAnalysis\n\n_not measured_" in text
-    assert "| detect | 31.5 | n/a | n/a | n/a |" in text
-    assert "| 1000 / 512 | 0.4 |" in text
-    assert "| value | 12 |" in text
-    assert "### Extra section" in text
-    assert "| x | 1, 2 |" in text
-
-
-def test_report_of_pairs_eval_without_identification():
-    data = _eval_json()
-    data["mode"] = "pairs"
-    data["identification"] = None
-    data["plots"] = {}
-    text = render_report(data, None, MACHINE, COMMANDS)
-    assert "Identification" not in text
-    assert "Over the listed pairs" in text
-    assert "![" not in text
-
-
-def test_machine_info_describes_this_machine():
-    info = machine_info()
-    assert isinstance(info["cpu"], str) and info["cpu"]
-    assert isinstance(info["cores_logical"], int) and info["cores_logical"] >= 1
-    assert info["numpy"] == np.__version__
-    assert info["python"].count(".") == 2
-    assert "onnxruntime" in info
-
-
-def test_warm_latency_per_photo_as_frs_bench_writes_it():
-    stats = {"p50": 12.5, "p95": 20.0, "min": 10.0, "max": 21.0}
-    bench = {"warm": {"one.jpg": {"detect": stats, "identify": {**stats, "p50": 30.0}}}}
-    text = render_report(None, bench, {}, [])
-    assert "| detect · one.jpg | 12.5 | 20.0 | 10.0 | 21.0 |" in text
-    assert "| identify · one.jpg | 30.0 |" in text
+def test_report_cli_leaves_out_missing_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "report.md"
+    assert (
+        main(
+            [
+                "report",
+                "--eval",
+                str(tmp_path / "nope.json"),
+                "--bench",
+                str(tmp_path / "no.json"),
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    assert "not found; that section is left out" in capsys.readouterr().err
+    assert "_not measured_" in out.read_text()
+    (tmp_path / "bad.json").write_text("[1, 2]")
+    assert main(["report", "--eval", str(tmp_path / "bad.json"), "--out", str(out)]) == 2
+    assert json.loads(capsys.readouterr().out)["error"]["code"] == "bad_request"

@@ -1,6 +1,7 @@
-"""The runner end to end, with an injected ``embed`` returning hand-made embeddings.
+"""The runner end to end, with a system whose face pipeline returns hand-made vectors.
 
-The fake embed stands in for the face pipeline (an input of the runner); everything else is the real code.
+The fake pipeline stands in for the detector and embedder (an input of the runner); the protocol, the search,
+the rates and the JSON are the real code. Vectors are chosen so the outcomes can be counted by hand.
 """
 
 from __future__ import annotations
@@ -16,14 +17,17 @@ from typing import Any
 import numpy as np
 import pytest
 
+from frs.decision.operating_point import fixed_operating_point
 from frs.errors import FRSError
-from frs.evaluation.dataset import scan_dataset, split_dataset
-from frs.evaluation.metrics import equal_error_rate, roc_curve, tar_at_far
-from frs.evaluation.runner import Face, evaluate_dataset, evaluate_pairs
-from frs.packs.info import PackInfo
+from frs.evaluation.artifacts import save_evaluation
+from frs.evaluation.embeddings import Face
+from frs.evaluation.protocol import draw_galleries
+from frs.evaluation.runner import SCHEMA, Protocol, evaluate_dataset, evaluate_pairs
+from frs.evaluation.systems import EvalSystem, cosine
 
 BIG = (0.0, 0.0, 100.0, 100.0)
 SMALL = (0.0, 0.0, 10.0, 10.0)
+THRESHOLD = 0.5
 
 
 def _v(*values: float) -> np.ndarray:
@@ -36,23 +40,19 @@ def _face(*values: float, bbox: tuple[float, float, float, float] = BIG) -> Face
     return Face(bbox=bbox, embedding=_v(*values))
 
 
-# Gallery (k=1): a1 = e1, b1 = e2, c1 = e3. Identity "u" is held out as unknown.
+# a: two photos of e1. b: two photos of e2 and one without a face. c, d, e: one photo each, never enrolled
+# (only identities with two photos can be). c scores 0.6 with a: a stranger named at 0.5. d has two faces:
+# the large one (e4, scores 0) is used; the small one would be a's double. e's file cannot be read.
 FACES: dict[str, Any] = {
     "a/a1.jpg": [_face(1, 0, 0, 0)],
-    "a/a2.jpg": [_face(0.8, 0.6, 0, 0)],  # A 0.8, B 0.6: correct, accepted
-    "a/a3.jpg": FRSError("invalid_image", "cannot decode"),
-    "a/a4.jpg": [_face(0.4, 0, 0, math.sqrt(0.84))],  # A 0.4: correct but below the threshold
+    "a/a2.jpg": [_face(2, 0, 0, 0)],  # normalised to e1
     "b/b1.jpg": [_face(0, 1, 0, 0)],
-    "b/b2.jpg": [_face(0.6, 0.8, 0, 0)],  # B 0.8: correct, accepted
-    # Two faces: the large one (B 0.9) is used, the small one would look unknown.
-    "b/b3.jpg": [_face(0, 0, 0, 1, bbox=SMALL), _face(0, 0.9, 0, math.sqrt(1 - 0.81))],
-    "c/c1.jpg": [_face(0, 0, 1, 0)],
-    "c/c2.jpg": [_face(0.8, 0, 0.6, 0)],  # A 0.8 beats C 0.6: misidentified
-    "c/c3.jpg": [],  # no face
-    "u/u1.jpg": [_face(0.5, 0, 0, math.sqrt(0.75))],  # A 0.5: falsely accepted at 0.45
-    "u/u2.jpg": [_face(0, 0, 0, 1)],  # 0 everywhere: rejected
+    "b/b2.jpg": [_face(0, 1, 0, 0)],
+    "b/b3.jpg": [],
+    "c/c1.jpg": [_face(0.6, 0, 0.8, 0)],
+    "d/d1.jpg": [_face(1, 0, 0, 0, bbox=SMALL), _face(0, 0, 0, 1)],
+    "e/e1.jpg": FRSError("invalid_image", "cannot decode"),
 }
-THRESHOLD = 0.45
 
 
 def _make_tree(root: Path, names: Iterable[str]) -> None:
@@ -61,7 +61,12 @@ def _make_tree(root: Path, names: Iterable[str]) -> None:
         (root / name).write_bytes(b"")
 
 
-def _fake_embed(root: Path, faces: dict[str, Any], calls: Counter[str]) -> Callable[[Path], list[Any]]:
+def _system(
+    root: Path,
+    faces: dict[str, Any],
+    calls: Counter[str],
+    threshold: Callable[[int], float] = lambda faces: THRESHOLD,
+) -> EvalSystem:
     def embed(path: Path) -> list[Any]:
         key = path.relative_to(root).as_posix()
         calls[key] += 1
@@ -70,15 +75,16 @@ def _fake_embed(root: Path, faces: dict[str, Any], calls: Counter[str]) -> Calla
             raise found
         return list(found)
 
-    return embed
-
-
-def _seed_holding_out(root: Path, identity: str, share: float) -> int:
-    identities = scan_dataset(root)
-    return next(
-        seed
-        for seed in range(200)
-        if split_dataset(identities, unknown_share=share, seed=seed).unknown_identities == (identity,)
+    return EvalSystem(
+        name="fake",
+        label="Fake system",
+        details={"pipeline": "hand-made vectors"},
+        score="cosine",
+        embed=embed,
+        normalise=True,
+        similarity=cosine,
+        identification_point=lambda n: fixed_operating_point(threshold(n), gallery_size=n, source="explicit"),
+        verification_point=fixed_operating_point(THRESHOLD, kind="far", source="explicit"),
     )
 
 
@@ -88,135 +94,159 @@ def dataset(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def test_dataset_evaluation_end_to_end(dataset):
+def _expected_misses(root: Path, draws: int, seed: int) -> tuple[int, int]:
+    """(missed mated searches, mated searches) by the rules, from the same seeded draws the runner makes: b3
+    has no face, so searching with it is a miss, and enrolling it leaves b's other photos without a mate."""
+    identities = {name: sorted((root / name).iterdir()) for name in "abcde"}
+    missed = total = 0
+    for draw in draw_galleries(identities, 2, draws, seed):
+        enrolled_b3 = dict(draw.enrolled)["b"].name == "b3.jpg"
+        b_probes = [path for name, path in draw.mated if name == "b"]
+        missed += len(b_probes) if enrolled_b3 else 1
+        total += len(draw.mated)
+    return missed, total
+
+
+def test_dataset_evaluation_end_to_end(dataset: Path) -> None:
     calls: Counter[str] = Counter()
-    seed = _seed_holding_out(dataset, "u", 0.25)
-    result = evaluate_dataset(
-        dataset,
-        _fake_embed(dataset, FACES, calls),
-        unknown_share=0.25,
-        seed=seed,
-        threshold=THRESHOLD,
-        progress=False,
-        pack=PackInfo("fake", 4),
-    )
+    protocol = Protocol(gallery_sizes=(1, "all", 10), draws=6, seed=3)
+    result = evaluate_dataset(dataset, [_system(dataset, FACES, calls)], protocol=protocol, progress=False)
     assert calls == Counter(dict.fromkeys(FACES, 1))  # every image embedded exactly once
+    assert result.dataset["identities_with_two_or_more_photos"] == 2
+    assert result.protocol["gallery_sizes"] == [1, 2]
+    assert result.notes == ("gallery sizes 10 skipped: only 2 identities have two or more photos",)
 
-    ident = result.identification
-    assert ident is not None
-    assert (ident.n_gallery_identities, ident.n_gallery_images) == (3, 3)
-    assert (ident.n_known_probes, ident.n_unknown_probes) == (5, 2)  # a2 a4 b2 b3 c2 | u1 u2
-    assert ident.top1 == pytest.approx(4 / 5)
-    assert ident.top5 == 1.0
-    open_set = ident.open_set
-    assert (open_set.true_accepts, open_set.misidentified, open_set.false_rejects) == (3, 1, 1)
-    assert open_set.false_accepts == 1
-    assert open_set.precision == pytest.approx(3 / 5)
-    assert open_set.recall == pytest.approx(3 / 5)
-    assert open_set.false_accept_rate == pytest.approx(1 / 2)
-    assert open_set.false_reject_rate == pytest.approx(1 / 5)
-
-    assert result.issues.no_face == ["c/c3.jpg"]
-    assert result.issues.multiple_faces == ["b/b3.jpg"]
-    assert result.issues.failed == [{"path": "a/a3.jpg", "code": "invalid_image", "message": "cannot decode"}]
-    assert result.counts["images"] == 12
-    assert result.counts["embedded_images"] == 10
-
-    verification = result.verification
-    assert verification is not None
-    genuine = sorted(verification.genuine.tolist())
-    # a1-a2, a1-a4, a2-a4 | b1-b2, b1-b3, b2-b3 | c1-c2 | u1-u2
-    assert genuine == pytest.approx(sorted([0.8, 0.4, 0.32, 0.8, 0.9, 0.72, 0.6, math.sqrt(0.75)]), abs=1e-6)
-    # Impostors by brute force over the images with a face (b3 uses its large face).
-    used = {k: v[-1].embedding for k, v in FACES.items() if isinstance(v, list) and v}
-    impostor = [
-        float(used[p] @ used[q]) for p in used for q in used if p < q and p.split("/")[0] != q.split("/")[0]
+    (system,) = result.systems
+    assert system.images.issues.no_face == ["b/b3.jpg"]
+    assert system.images.issues.multiple_faces == ["d/d1.jpg"]
+    assert system.images.issues.failed == [
+        {"path": "e/e1.jpg", "code": "invalid_image", "message": "cannot decode"}
     ]
-    assert len(impostor) == 45 - 8
-    assert sorted(verification.impostor.tolist()) == pytest.approx(sorted(impostor), abs=1e-6)
-    assert max(impostor) == pytest.approx(0.2 + math.sqrt(0.84 * 0.75))  # a4 . u1
-    # The summary numbers are those of the metric functions on the same scores.
-    roc = roc_curve(verification.genuine, verification.impostor)
-    assert verification.eer == equal_error_rate(roc)
-    assert verification.tar_at_far[0][1] == tar_at_far(roc, 1e-2)
-    assert verification.best.criterion == "balanced_accuracy"
-    assert verification.at_threshold.tar == pytest.approx(6 / 8)  # all but a1-a4 (0.4) and a2-a4 (0.32)
+
+    assert system.identification is not None
+    everyone = system.identification[1]
+    assert (everyone.gallery_size, everyone.draws) == (2, 6)
+    missed, mated = _expected_misses(dataset, 6, 3)
+    assert (everyone.at_point.fnir.count, everyone.at_point.fnir.n) == (missed, mated)
+    # Non-mated: c (named: 0.6 >= 0.5), d (0) and e (failed: nobody named), in every draw.
+    assert (everyone.at_point.fpir.count, everyone.at_point.fpir.n) == (6, 18)
+    assert everyone.at_point.named_wrongly == 0
+    assert everyone.distinct_photos == {
+        "enrolled": everyone.distinct_photos["enrolled"],
+        "mated": 5,
+        "nonmated": 3,
+    }
+    assert everyone.rank_one.count == mated - missed  # the misses are failures, not low scores
+    # 3 distinct non-mated photos: no FPIR target of 1% or 0.1% can be measured.
+    assert [found for _, found in everyone.at_fpir] == [None, None]
 
 
-def test_to_dict_is_strict_json(dataset):
-    seed = _seed_holding_out(dataset, "u", 0.25)
-    embed = _fake_embed(dataset, FACES, Counter())
-    result = evaluate_dataset(
-        dataset, embed, unknown_share=0.25, seed=seed, threshold=THRESHOLD, progress=False
+def test_verification_counts_pairs_without_a_face_as_rejected(dataset: Path) -> None:
+    result = evaluate_dataset(dataset, [_system(dataset, FACES, Counter())], progress=False)
+    verification = result.systems[0].verification
+    assert verification is not None
+    # 8 photos: genuine a1-a2 and b1-b2, b1-b3, b2-b3; 28 - 4 = 24 impostor pairs.
+    assert (verification.roc.n_genuine, verification.roc.n_impostor) == (4, 24)
+    # b3 (no face) and e1 (failed) are in 2 genuine and 5 + 6 impostor pairs.
+    assert verification.failed_pairs == {"genuine": 2, "impostor": 11}
+    tar, far = verification.at_point
+    assert (tar.count, tar.n) == (2, 4)  # a1-a2 and b1-b2 at 1.0
+    assert (far.count, far.n) == (2, 24)  # c1 with a1 and a2 at 0.6
+    assert sorted(verification.genuine.tolist()) == [
+        -math.inf,
+        -math.inf,
+        pytest.approx(1.0),
+        pytest.approx(1.0),
+    ]
+
+
+def test_each_draw_uses_the_point_for_its_own_enrolled_faces(dataset: Path) -> None:
+    """A draw that enrols b3 (no face) has one enrolled face, and FRS would use the threshold for N = 1."""
+    system = _system(dataset, FACES, Counter(), threshold=lambda faces: 0.5 if faces == 2 else 0.7)
+    protocol = Protocol(gallery_sizes=("all",), draws=20, seed=0)
+    (size,) = (
+        evaluate_dataset(dataset, [system], protocol=protocol, progress=False).systems[0].identification or ()
     )
-    data = json.loads(json.dumps(result.to_dict(), allow_nan=False))
-    assert data["mode"] == "dataset"
-    assert data["identification"]["top1"] == pytest.approx(0.8)
-    assert data["verification"]["n_genuine"] == 8
-    assert data["verification"]["roc"]["thresholds"][0] is None  # +inf has no JSON form
-    # 37 impostor pairs: FAR 1e-2 and 1e-3 cannot be measured.
-    assert [entry["unmeasurable"] for entry in data["verification"]["tar_at_far"]] == [True, True]
-    assert data["issues"]["no_face"] == ["c/c3.jpg"]
-    assert data["parameters"] == {"k": 1, "unknown_share": 0.25, "seed": seed}
+    assert size.enrolled_faces == (1, 2)
+    assert size.thresholds_used == (0.5, 0.7)
+    assert size.point.threshold == 0.5  # the nominal point: N = 2
 
 
-def test_enrolled_identity_without_gallery_face_counts_as_unknown(dataset):
-    faces = {**FACES, "c/c1.jpg": []}
+def test_eval_json_is_strict_json_with_plots(dataset: Path, tmp_path: Path) -> None:
     result = evaluate_dataset(
         dataset,
-        _fake_embed(dataset, faces, Counter()),
-        unknown_share=0.0,
-        threshold=THRESHOLD,
+        [_system(dataset, FACES, Counter())],
+        protocol=Protocol(gallery_sizes=("all",), draws=2),
+        command="frs eval x",
         progress=False,
     )
-    ident = result.identification
-    assert ident is not None
-    assert ident.identities_without_gallery_face == ("c",)
-    assert ident.n_gallery_identities == 3  # a, b, u
-    assert ident.n_unknown_probes == 1  # c2 (c3 has no face)
-    assert "c/c1.jpg" in result.issues.no_face
+    written = save_evaluation(result, tmp_path / "out")
+    data = json.loads(written["json"].read_text())
+    assert data["schema"] == SCHEMA and data["mode"] == "dataset" and data["command"] == "frs eval x"
+    assert data["measured_at"].endswith("Z") and data["machine"]["cores_logical"] >= 1
+    (system,) = data["systems"]
+    assert system["plots"] == {"det": "det-fake.png", "roc": "roc-fake.png", "scores": "scores-fake.png"}
+    assert all((tmp_path / "out" / name).stat().st_size > 1000 for name in system["plots"].values())
+    size = system["identification"]["gallery_sizes"][0]
+    assert size["gallery_size"] == 2 and size["searches"] == {
+        "mated": size["searches"]["mated"],
+        "nonmated": 6,
+    }
+    assert size["default_operating_point"]["source"] == "explicit"
+    assert size["default_operating_point"]["fpir"] == {
+        "rate": 2 / 6,
+        "count": 2,
+        "n": 6,
+        "ci95": size["default_operating_point"]["fpir"]["ci95"],
+    }
+    assert size["det"]["thresholds"][0] is None  # +inf has no JSON form
+    assert [row["measurable"] for row in size["fnir_at_fpir"]] == [False, False]
+    assert size["fnir_at_fpir"][0]["reason"] == "needs 100 distinct non-mated photos, has 3"
+    verification = system["verification"]
+    assert [row["measurable"] for row in verification["tar_at_far"]] == [False, False, False]
+    assert verification["default_operating_point"]["tar"]["count"] == 2
 
 
-def test_missing_sections_are_explained(tmp_path):
+def test_a_dataset_without_repeat_photos_has_verification_only(tmp_path: Path) -> None:
     faces = {"a/a1.jpg": [_face(1, 0, 0, 0)], "b/b1.jpg": [_face(0, 1, 0, 0)]}
     _make_tree(tmp_path, faces)
-    result = evaluate_dataset(
-        tmp_path, _fake_embed(tmp_path, faces, Counter()), unknown_share=0.0, threshold=0.5, progress=False
-    )
-    assert result.identification is None
-    assert result.verification is None
-    assert any("identification skipped" in note for note in result.notes)
-    assert any("verification skipped" in note for note in result.notes)
-    assert result.to_dict()["verification"] is None
+    result = evaluate_dataset(tmp_path, [_system(tmp_path, faces, Counter())], progress=False)
+    assert result.systems[0].identification is None
+    assert result.systems[0].verification is None  # no genuine pair either
+    assert "identification skipped: no identity has two or more photos" in result.notes
 
 
-def test_progress_bar_goes_to_stderr(dataset, capsys):
-    evaluate_dataset(
-        dataset, _fake_embed(dataset, FACES, Counter()), unknown_share=0.0, threshold=THRESHOLD, progress=True
-    )
+def test_progress_bar_goes_to_stderr(dataset: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    evaluate_dataset(dataset, [_system(dataset, FACES, Counter())], progress=True)
     captured = capsys.readouterr()
-    assert "embedding" in captured.err
+    assert "embedding (fake)" in captured.err
     assert captured.out == ""
 
 
-def test_zero_embedding_is_listed_as_failed(tmp_path):
-    faces = {
-        "a/a1.jpg": [_face(0, 0, 0, 0)],
-        "a/a2.jpg": [_face(1, 0, 0, 0)],
+@dataclass(frozen=True)
+class _DetectedOnly:
+    bbox: tuple[float, float, float, float]
+    embedding: None = None  # what the pipeline returns when asked to detect without embedding
+
+
+def test_unusable_embeddings_are_listed_as_failed(tmp_path: Path) -> None:
+    faces: dict[str, Any] = {
+        "a/a1.jpg": [_DetectedOnly(BIG)],
+        "a/a2.jpg": [_face(0, 0, 0, 0)],
         "b/b1.jpg": [_face(0, 1, 0, 0)],
     }
     _make_tree(tmp_path, faces)
-    result = evaluate_dataset(
-        tmp_path, _fake_embed(tmp_path, faces, Counter()), unknown_share=0.0, threshold=0.5, progress=False
-    )
-    assert [f["path"] for f in result.issues.failed] == ["a/a1.jpg"]
-    assert result.issues.failed[0]["code"] == "invalid_embedding"
+    result = evaluate_dataset(tmp_path, [_system(tmp_path, faces, Counter())], progress=False)
+    assert result.systems[0].images.issues.failed == [
+        {"path": "a/a1.jpg", "code": "invalid_embedding", "message": "the face has no embedding"},
+        {"path": "a/a2.jpg", "code": "invalid_embedding", "message": "zero or non-finite embedding"},
+    ]
 
 
 # ----------------------------------------------------------------------------------------------------- pairs
 
 
-def test_pairs_evaluation(tmp_path):
+def test_pairs_evaluation(tmp_path: Path) -> None:
     faces = {
         "p/x1.jpg": [_face(1, 0, 0, 0)],
         "p/x2.jpg": [_face(0.9, math.sqrt(0.19), 0, 0)],
@@ -232,58 +262,34 @@ def test_pairs_evaluation(tmp_path):
         "p/y1.jpg,p/y2.jpg,1\n"  # sqrt(0.91) ~ 0.954
         "p/x1.jpg,p/y1.jpg,0\n"  # 0
         "p/x1.jpg,p/y2.jpg,0\n"  # 0.3
-        "p/x1.jpg,p/none.jpg,1\n",  # skipped: no face
+        "p/x1.jpg,p/none.jpg,1\n",  # no face: a false reject
         encoding="utf-8",
     )
     calls: Counter[str] = Counter()
-    result = evaluate_pairs(csv_path, _fake_embed(tmp_path, faces, calls), 0.5, progress=False)
+    result = evaluate_pairs(csv_path, [_system(tmp_path, faces, calls)], progress=False)
     assert max(calls.values()) == 1  # x1 appears in four pairs, embedded once
     assert result.mode == "pairs"
-    assert result.counts == {
+    assert result.dataset == {
+        "source": str(csv_path),
+        "name": "pairs.csv",
         "pairs": 5,
-        "genuine_pairs": 2,
+        "genuine_pairs": 3,
         "impostor_pairs": 2,
-        "skipped_pairs": 1,
         "images": 5,
-        "embedded_images": 4,
     }
-    verification = result.verification
+    verification = result.systems[0].verification
     assert verification is not None
-    assert sorted(verification.genuine.tolist()) == pytest.approx([0.9, math.sqrt(0.91)], abs=1e-6)
-    assert verification.eer.rate == 0.0
-    assert verification.best.criterion == "accuracy"
-    assert verification.best.accuracy == 1.0
-    assert verification.best.threshold == pytest.approx(0.9, abs=1e-6)
-    assert (verification.at_threshold.tar, verification.at_threshold.far) == (1.0, 0.0)
-    assert result.issues.no_face == ["p/none.jpg"]
+    assert verification.failed_pairs == {"genuine": 1, "impostor": 0}
+    tar, far = verification.at_point
+    assert (tar.count, tar.n, far.count, far.n) == (2, 3, 0, 2)
+    assert result.systems[0].images.issues.no_face == ["p/none.jpg"]
 
 
-def test_pairs_without_impostors_have_no_verification(tmp_path):
+def test_pairs_without_impostors_have_no_verification(tmp_path: Path) -> None:
     faces = {"x1.jpg": [_face(1, 0, 0, 0)], "x2.jpg": [_face(1, 0, 0, 0)]}
     _make_tree(tmp_path, faces)
     csv_path = tmp_path / "pairs.csv"
     csv_path.write_text("a,b,same\nx1.jpg,x2.jpg,1\n", encoding="utf-8")
-    result = evaluate_pairs(csv_path, _fake_embed(tmp_path, faces, Counter()), 0.5, progress=False)
-    assert result.verification is None
-    assert result.notes
-
-
-@dataclass(frozen=True)
-class _DetectedOnly:
-    bbox: tuple[float, float, float, float]
-    embedding: None = None  # what the pipeline returns when asked to detect without embedding
-
-
-def test_face_without_embedding_is_listed_as_failed(tmp_path):
-    faces: dict[str, Any] = {
-        "a/a1.jpg": [_DetectedOnly(BIG)],
-        "a/a2.jpg": [_face(1, 0, 0, 0)],
-        "b/b1.jpg": [_face(0, 1, 0, 0)],
-    }
-    _make_tree(tmp_path, faces)
-    result = evaluate_dataset(
-        tmp_path, _fake_embed(tmp_path, faces, Counter()), unknown_share=0.0, threshold=0.5, progress=False
-    )
-    assert result.issues.failed == [
-        {"path": "a/a1.jpg", "code": "invalid_embedding", "message": "the face has no embedding"}
-    ]
+    result = evaluate_pairs(csv_path, [_system(tmp_path, faces, Counter())], progress=False)
+    assert result.systems[0].verification is None
+    assert result.notes == ("verification needs at least one same and one different pair",)
