@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from frs.cli import (
+    calibrate_commands,
     gallery_commands,
     measure_commands,
     model_commands,
@@ -98,7 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_global_options(parser, after_command=False)
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for commands in (pipeline_commands, gallery_commands, model_commands, service_commands, measure_commands):
+    for commands in (
+        pipeline_commands,
+        gallery_commands,
+        model_commands,
+        service_commands,
+        measure_commands,
+        calibrate_commands,
+    ):
         commands.register(sub)
     for command in _commands_of(parser):
         add_global_options(command, after_command=True)
