@@ -79,6 +79,15 @@ def _outside_trigger(uri: str) -> bool:
     return bool(uri) and "cameras" not in path.split("/")
 
 
+def _rate(value: float) -> bool:
+    return 0 < value < 1
+
+
+#: The quality filter's words (``frs.pipeline.quality.FILTER_LEVELS``; the settings sit below the pipeline).
+QUALITY_FILTERS = ("none", "low", "medium", "high")
+_FILTER_RULE = Rule(lambda v: v in QUALITY_FILTERS, "one of " + ", ".join(QUALITY_FILTERS))
+
+
 #: field -> (environment variable, rule). The rules are shared with the CLI options that set the same fields.
 RULES: dict[str, tuple[str, Rule]] = {
     "pack": ("FRS_PACK", Rule(_pack_name, "a pack name (no '/', not starting with '.')")),
@@ -93,6 +102,10 @@ RULES: dict[str, tuple[str, Rule]] = {
     ),
     "min_face": ("FRS_MIN_FACE", Rule(lambda v: v >= 0, "an integer >= 0 (pixels)")),
     "match_threshold": ("FRS_MATCH_THRESHOLD", Rule(lambda v: -1 <= v <= 1, "a number from -1 to 1")),
+    "target_fpir": ("FRS_TARGET_FPIR", Rule(_rate, "a number greater than 0 and less than 1")),
+    "target_far": ("FRS_TARGET_FAR", Rule(_rate, "a number greater than 0 and less than 1")),
+    "add_quality_filter": ("FRS_ADD_QUALITY_FILTER", _FILTER_RULE),
+    "identify_quality_filter": ("FRS_IDENTIFY_QUALITY_FILTER", _FILTER_RULE),
     "max_pixels": ("FRS_MAX_PIXELS", Rule(lambda v: v >= 1, "an integer >= 1")),
     "max_side": ("FRS_MAX_SIDE", Rule(lambda v: v >= 1, "an integer >= 1 (pixels)")),
     "gallery_uri": ("FRS_GALLERY_URI", Rule(bool, "a directory, file://, s3:// or postgresql:// URI")),
@@ -154,7 +167,12 @@ class Settings:
     det_threshold: float | None = None  # None: the pack's detector score threshold
     det_size: int | None = None  # None: the pack's detector input size
     min_face: int = 20  # pixels, shorter side of the detection box
-    match_threshold: float | None = None  # None: the pack's recommended threshold
+    match_threshold: float | None = None  # None: from the target rates below (or the pack's fixed threshold)
+    # -- decisions: operating points in plain terms (frs.decision.policy) and the quality filter
+    target_fpir: float = 0.01  # identify: share of strangers a search may name, for the gallery's size
+    target_far: float = 1e-3  # verify: share of impostor pairs that may match
+    add_quality_filter: str = "low"  # enrolment refuses faces below this level
+    identify_quality_filter: str = "none"  # identify answers faces below it "low_quality"
     max_pixels: int = 40_000_000  # decompression-bomb guard, checked before decoding
     max_side: int = 4096  # larger images are scaled down on decode (memory bound)
     allow_unpinned: bool = False  # accept artifacts without a sha256 pin (`frs models fetch` only)
@@ -204,6 +222,10 @@ class Settings:
             det_size=env.optional_integer("FRS_DET_SIZE"),
             min_face=env.integer("FRS_MIN_FACE", base.min_face),
             match_threshold=env.optional_number("FRS_MATCH_THRESHOLD"),
+            target_fpir=env.number("FRS_TARGET_FPIR", base.target_fpir),
+            target_far=env.number("FRS_TARGET_FAR", base.target_far),
+            add_quality_filter=env.text("FRS_ADD_QUALITY_FILTER") or base.add_quality_filter,
+            identify_quality_filter=env.text("FRS_IDENTIFY_QUALITY_FILTER") or base.identify_quality_filter,
             max_pixels=env.integer("FRS_MAX_PIXELS", base.max_pixels),
             max_side=env.integer("FRS_MAX_SIDE", base.max_side),
             allow_unpinned=env.flag("FRS_ALLOW_UNPINNED"),

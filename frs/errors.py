@@ -26,6 +26,7 @@ ERROR_STATUS: dict[str, int] = {
     "unsupported_media_type": 415,
     "no_face": 422,
     "multiple_faces": 422,
+    "low_quality": 422,
     "misconfigured": 500,
     "storage_misconfigured": 500,
     "model_unavailable": 500,

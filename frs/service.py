@@ -1,37 +1,46 @@
 """The operations FRS offers, over the pipeline and a gallery: what the CLI and the Lambda handler call.
 
 Each method takes plain values (image bytes, names, options), validates them, and returns a JSON-ready dict or
-raises :class:`FRSError`. Nothing here knows about HTTP or Lambda events.
+raises :class:`FRSError`. Nothing here knows about HTTP or Lambda events. The answers use one vocabulary
+(README, "Names"): requests name an identity ``name``, answers call it ``identity``; ``det_score`` is the
+detector's score; every face carries its ``quality``.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from frs.config import Settings
+from frs.decision.open_set import BELOW_THRESHOLD, LOW_QUALITY, MATCH, NO_CANDIDATES, decide
+from frs.decision.operating_point import OperatingPoint, check_rate
+from frs.decision.policy import (
+    check_threshold,
+    identify_point,
+    identify_point_dict,
+    verify_point,
+    verify_point_dict,
+)
 from frs.errors import FRSError
-from frs.gallery.types import FaceRecord, Gallery, Identity, NewFace
-from frs.gallery.validation import validate_identity_name
+from frs.gallery.types import AddResult, FaceRecord, Gallery, Identity, NewFace
+from frs.gallery.validation import validate_identity_name, validate_top_k
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer, load_analyzer
+from frs.pipeline.quality import FilterLevel, parse_filter_level
 
-MAX_TOP_K = 100
+#: ``reason`` of an identify face, by the decision's outcome (null exactly when the face is named).
+REASONS: dict[str, str | None] = {
+    MATCH: None,
+    BELOW_THRESHOLD: "below_threshold",
+    LOW_QUALITY: "low_quality",
+    NO_CANDIDATES: "empty_gallery",
+}
 
 
-def _validate_top_k(top_k: Any) -> int:
-    if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
-        raise FRSError("bad_request", f"top_k must be an integer from 1 to {MAX_TOP_K}")
-    return top_k
-
-
-def _validate_threshold(threshold: Any, default: float) -> float:
-    if threshold is None:
-        return default
-    if isinstance(threshold, bool) or not isinstance(threshold, int | float) or not -1.0 <= threshold <= 1.0:
-        raise FRSError("bad_request", "threshold must be a number from -1 to 1")
-    return float(threshold)
+def _box(face: AnalyzedFace) -> list[float]:
+    return [round(v, 1) for v in face.bbox]
 
 
 def face_record_dict(face: FaceRecord) -> dict[str, Any]:
@@ -46,7 +55,7 @@ def face_record_dict(face: FaceRecord) -> dict[str, Any]:
 
 def identity_dict(identity: Identity, *, with_faces: bool = False) -> dict[str, Any]:
     body: dict[str, Any] = {
-        "name": identity.name,
+        "identity": identity.name,
         "metadata": identity.metadata,
         "face_count": identity.face_count,
         "created_at": identity.created_at,
@@ -55,6 +64,26 @@ def identity_dict(identity: Identity, *, with_faces: bool = False) -> dict[str, 
     if with_faces:
         body["faces"] = [face_record_dict(f) for f in identity.faces]
     return body
+
+
+def add_result_dict(result: AddResult, face: AnalyzedFace) -> dict[str, Any]:
+    return {
+        "face_id": result.face_id,
+        "identity": result.identity,
+        "bbox": _box(face),
+        "det_score": round(face.score, 4),
+        "quality": face.quality.to_dict(),
+        "face_count": result.face_count,
+        "created": result.created,
+    }
+
+
+def _filter_level(value: object, default: str) -> FilterLevel:
+    if value is None:
+        value = default
+    if not isinstance(value, str):
+        raise FRSError("bad_request", "quality_filter must be one of none, low, medium, high")
+    return parse_filter_level(value)
 
 
 class FaceService:
@@ -71,6 +100,11 @@ class FaceService:
         from frs.gallery.factory import open_gallery
 
         return open_gallery(name, self.settings)
+
+    def health(self) -> dict[str, Any]:
+        """Liveness, with the loaded pack (loading it if this is the first call)."""
+        pack = self.analyzer.pack
+        return {"status": "ok", "pack": pack.name, "dim": pack.dim}
 
     # -- single-image operations -------------------------------------------------------------------------
 
@@ -92,17 +126,79 @@ class FaceService:
             raise FRSError("no_face", f"no face found in {label}")
         return max(faces, key=lambda f: f.area)
 
-    def verify_images(self, image_a: bytes, image_b: bytes, threshold: float | None = None) -> dict[str, Any]:
-        limit = _validate_threshold(threshold, self.analyzer.match_threshold)
-        face_a = self._largest_face(image_a, "image_a")
+    def _verify_point(self, threshold: object, target_far: object) -> OperatingPoint:
+        analyzer = self.analyzer
+        return verify_point(
+            threshold=check_threshold(threshold),
+            configured=self.settings.match_threshold,
+            target_far=check_rate(
+                self.settings.target_far if target_far is None else target_far, "target_far"
+            ),
+            calibration=analyzer.calibration,
+            pack_threshold=analyzer.manifest.recognizer.match_threshold,
+        )
+
+    @staticmethod
+    def _verdict(similarity: float, point: OperatingPoint) -> dict[str, Any]:
+        return {
+            "similarity": round(similarity, 4),
+            "match": similarity >= point.threshold,
+            "threshold": round(point.threshold, 4),
+            "operating_point": verify_point_dict(point),
+        }
+
+    def verify(
+        self,
+        gallery: str,
+        image: bytes,
+        *,
+        image_b: bytes | None = None,
+        name: str | None = None,
+        threshold: float | None = None,
+        target_far: float | None = None,
+    ) -> dict[str, Any]:
+        """``image`` against a second image (``image_b``) or against an enrolled identity (``name``)."""
+        if image_b is not None:
+            return self.verify_images(image, image_b, threshold=threshold, target_far=target_far)
+        if name is not None:
+            return self.verify_identity(gallery, name, image, threshold=threshold, target_far=target_far)
+        raise FRSError("bad_request", "verify needs 'image' with either 'image_b' or 'name'")
+
+    def verify_images(
+        self,
+        image_a: bytes,
+        image_b: bytes,
+        *,
+        threshold: float | None = None,
+        target_far: float | None = None,
+    ) -> dict[str, Any]:
+        point = self._verify_point(threshold, target_far)
+        face_a = self._largest_face(image_a, "image")
         face_b = self._largest_face(image_b, "image_b")
         assert face_a.embedding is not None and face_b.embedding is not None
-        similarity = float(np.dot(face_a.embedding, face_b.embedding))
-        return {"similarity": round(similarity, 4), "match": similarity >= limit, "threshold": limit}
+        return self._verdict(float(np.dot(face_a.embedding, face_b.embedding)), point)
+
+    def verify_identity(
+        self,
+        gallery: str,
+        name: str,
+        image: bytes,
+        *,
+        threshold: float | None = None,
+        target_far: float | None = None,
+    ) -> dict[str, Any]:
+        point = self._verify_point(threshold, target_far)
+        store = self.gallery(gallery)
+        store.get(name)  # not_found before spending time on the image
+        face = self._largest_face(image, "the image")
+        assert face.embedding is not None
+        similarity = store.identity_similarity(name, face.embedding, pack=self.analyzer.pack)
+        return {"identity": name, **self._verdict(similarity, point)}
 
     # -- gallery operations ----------------------------------------------------------------------------
 
-    def _single_face(self, image: bytes, largest: bool) -> AnalyzedFace:
+    def _single_face(self, image: bytes, largest: bool, level: FilterLevel) -> AnalyzedFace:
+        """The face to enrol: the only one (or the largest), refused below the quality filter ``level``."""
         faces = self.analyzer.analyze(image).faces
         if not faces:
             raise FRSError("no_face", "no face found in the image")
@@ -112,7 +208,22 @@ class FaceService:
                 f"{len(faces)} faces found; send a photo with one face or set largest=true",
                 count=len(faces),
             )
-        return max(faces, key=lambda f: f.area)
+        face = max(faces, key=lambda f: f.area)
+        reasons = self.analyzer.quality_refusals(face, level)
+        if reasons:
+            raise FRSError(
+                "low_quality",
+                f"the face is below the '{level}' quality filter: {', '.join(reasons)}",
+                reasons=list(reasons),
+                quality=face.quality.to_dict(),
+                quality_filter=level,
+            )
+        return face
+
+    @staticmethod
+    def _new_face(face: AnalyzedFace, image: bytes) -> NewFace:
+        assert face.embedding is not None
+        return NewFace(face.embedding, face.score, face.bbox, hashlib.sha256(image).hexdigest())
 
     def add(
         self,
@@ -122,67 +233,117 @@ class FaceService:
         *,
         metadata: dict[str, Any] | None = None,
         largest: bool = False,
+        quality_filter: str | None = None,
     ) -> dict[str, Any]:
+        """Enrol the face of ``image`` for ``name``; every refusal happens before the gallery is written."""
+        level = _filter_level(quality_filter, self.settings.add_quality_filter)
         store = self.gallery(gallery)  # validates the gallery name before any model work
         validate_identity_name(name)
-        face = self._single_face(image, largest)
-        assert face.embedding is not None
-        new_face = NewFace(
-            embedding=face.embedding,
-            det_score=face.score,
-            bbox=face.bbox,
-            image_sha256=hashlib.sha256(image).hexdigest(),
+        face = self._single_face(image, largest, level)
+        result = store.add_face(name, self._new_face(face, image), pack=self.analyzer.pack, metadata=metadata)
+        return add_result_dict(result, face)
+
+    def add_many(
+        self,
+        gallery: str,
+        items: Sequence[tuple[str, bytes, dict[str, Any] | None]],
+        *,
+        largest: bool = False,
+        quality_filter: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Enrol many (name, image, metadata) in one gallery write; bad images (no face, several faces, below
+        the quality filter) are reported per image, not fatal.
+
+        Each result is either an add result or ``{"identity", "error": {"code", "message", "details"?}}``.
+        """
+        level = _filter_level(quality_filter, self.settings.add_quality_filter)
+        store = self.gallery(gallery)
+        prepared: list[tuple[int, str, NewFace, dict[str, Any] | None, AnalyzedFace]] = []
+        results: list[dict[str, Any]] = [{} for _ in items]
+        for index, (name, image, metadata) in enumerate(items):
+            try:
+                validate_identity_name(name)
+                face = self._single_face(image, largest, level)
+            except FRSError as exc:
+                results[index] = {"identity": name, **exc.to_dict()}
+                continue
+            prepared.append((index, name, self._new_face(face, image), metadata, face))
+        if prepared:
+            added = store.add_faces([(n, f, m) for _, n, f, m, _ in prepared], pack=self.analyzer.pack)
+            for (index, _, _, _, face), result in zip(prepared, added, strict=True):
+                results[index] = add_result_dict(result, face)
+        return results
+
+    def identify_filter_level(self, quality_filter: str | None = None) -> FilterLevel:
+        """The quality filter identify applies: the request's, else ``FRS_IDENTIFY_QUALITY_FILTER``."""
+        return _filter_level(quality_filter, self.settings.identify_quality_filter)
+
+    def identify_operating_point(
+        self, gallery_faces: int, *, threshold: float | None = None, target_fpir: float | None = None
+    ) -> OperatingPoint:
+        """The operating point identify uses for a gallery of ``gallery_faces`` enrolled faces (camera clips
+        decide their tracks at the same one)."""
+        target = self.settings.target_fpir if target_fpir is None else target_fpir
+        analyzer = self.analyzer
+        return identify_point(
+            threshold=check_threshold(threshold),
+            configured=self.settings.match_threshold,
+            target_fpir=check_rate(target, "target_fpir"),
+            gallery_faces=gallery_faces,
+            calibration=analyzer.calibration,
+            pack_threshold=analyzer.manifest.recognizer.match_threshold,
         )
-        result = store.add_face(name, new_face, pack=self.analyzer.pack, metadata=metadata)
-        return {
-            "face_id": result.face_id,
-            "identity": result.identity,
-            "bbox": [round(v, 1) for v in face.bbox],
-            "face_count": result.face_count,
-            "created": result.created,
-        }
 
     def identify(
-        self, gallery: str, image: bytes, *, top_k: int = 5, threshold: float | None = None
+        self,
+        gallery: str,
+        image: bytes,
+        *,
+        top_k: int = 5,
+        threshold: float | None = None,
+        target_fpir: float | None = None,
+        quality_filter: str | None = None,
     ) -> dict[str, Any]:
-        top_k = _validate_top_k(top_k)
-        limit = _validate_threshold(threshold, self.analyzer.match_threshold)
+        """Every face of ``image`` with its best identities, named when the best passes the operating point
+        for this gallery's size (``reason`` says why not) and the face passes the quality filter."""
+        top_k = validate_top_k(top_k)
+        explicit = check_threshold(threshold)
+        target = check_rate(self.settings.target_fpir if target_fpir is None else target_fpir, "target_fpir")
+        level = self.identify_filter_level(quality_filter)
         store = self.gallery(gallery)
-        analysis = self.analyzer.analyze(image)
+        analyzer = self.analyzer
+        analysis = analyzer.analyze(image)
+        gallery_faces = store.face_count()
+        point = self.identify_operating_point(gallery_faces, threshold=explicit, target_fpir=target)
         faces_out: list[dict[str, Any]] = []
         if analysis.faces:
             matrix = np.stack([f.embedding for f in analysis.faces if f.embedding is not None])
-            results = store.search(matrix, pack=self.analyzer.pack, top_k=top_k)
+            results = store.search(matrix, pack=analyzer.pack, top_k=top_k)
             for face, candidates in zip(analysis.faces, results, strict=True):
+                decision = decide(
+                    [(c.name, c.similarity) for c in candidates],
+                    point,
+                    quality_issues=analyzer.quality_refusals(face, level),
+                )
                 best = candidates[0] if candidates else None
-                known = best is not None and best.similarity >= limit
                 faces_out.append(
                     {
-                        "bbox": [round(v, 1) for v in face.bbox],
-                        "score": round(face.score, 4),
-                        "identity": best.name if known and best else None,
+                        "bbox": _box(face),
+                        "det_score": round(face.score, 4),
+                        "quality": face.quality.to_dict(),
+                        "identity": decision.identity,
                         "similarity": round(best.similarity, 4) if best else None,
+                        "reason": REASONS[decision.reason],
                         "candidates": [
-                            {"name": c.name, "similarity": round(c.similarity, 4)} for c in candidates
+                            {"identity": c.name, "similarity": round(c.similarity, 4)} for c in candidates
                         ],
                     }
                 )
-        return {"image": analysis.image_dict(), "threshold": limit, "faces": faces_out}
-
-    def verify_identity(
-        self, gallery: str, name: str, image: bytes, *, threshold: float | None = None
-    ) -> dict[str, Any]:
-        limit = _validate_threshold(threshold, self.analyzer.match_threshold)
-        store = self.gallery(gallery)
-        store.get(name)  # not_found before spending time on the image
-        face = self._largest_face(image, "the image")
-        assert face.embedding is not None
-        similarity = store.identity_similarity(name, face.embedding, pack=self.analyzer.pack)
         return {
-            "name": name,
-            "similarity": round(similarity, 4),
-            "match": similarity >= limit,
-            "threshold": limit,
+            "image": analysis.image_dict(),
+            "threshold": round(point.threshold, 4),
+            "operating_point": identify_point_dict(point, gallery_faces, level),
+            "faces": faces_out,
         }
 
     def get(self, gallery: str, name: str) -> dict[str, Any]:
@@ -199,44 +360,8 @@ class FaceService:
 
     def delete(self, gallery: str, name: str) -> dict[str, Any]:
         removed = self.gallery(gallery).delete_identity(name)
-        return {"deleted": name, "faces_removed": removed}
+        return {"identity": name, "faces_removed": removed}
 
     def delete_face(self, gallery: str, face_id: str) -> dict[str, Any]:
         record = self.gallery(gallery).delete_face(face_id)
-        return {"deleted_face": record.face_id, "identity": record.identity}
-
-    def add_many(
-        self,
-        gallery: str,
-        items: list[tuple[str, bytes, dict[str, Any] | None]],
-        *,
-        largest: bool = False,
-    ) -> list[dict[str, Any]]:
-        """Enrol many (name, image, metadata) in one gallery write; bad images are reported, not fatal.
-
-        Each result is either an add result or ``{"name", "error": {"code", "message"}}``.
-        """
-        store = self.gallery(gallery)
-        prepared: list[tuple[int, str, NewFace, dict[str, Any] | None, AnalyzedFace]] = []
-        results: list[dict[str, Any]] = [{} for _ in items]
-        for index, (name, image, metadata) in enumerate(items):
-            try:
-                validate_identity_name(name)
-                face = self._single_face(image, largest)
-            except FRSError as exc:
-                results[index] = {"name": name, **exc.to_dict()}
-                continue
-            assert face.embedding is not None
-            new_face = NewFace(face.embedding, face.score, face.bbox, hashlib.sha256(image).hexdigest())
-            prepared.append((index, name, new_face, metadata, face))
-        if prepared:
-            added = store.add_faces([(n, f, m) for _, n, f, m, _ in prepared], pack=self.analyzer.pack)
-            for (index, _, _, _, face), result in zip(prepared, added, strict=True):
-                results[index] = {
-                    "face_id": result.face_id,
-                    "identity": result.identity,
-                    "bbox": [round(v, 1) for v in face.bbox],
-                    "face_count": result.face_count,
-                    "created": result.created,
-                }
-        return results
+        return {"face_id": record.face_id, "identity": record.identity}

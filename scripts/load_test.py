@@ -167,7 +167,7 @@ def listed_names(base: str, gallery: str) -> list[str]:
         if status != 200:
             raise RuntimeError(f"listing failed: {status} {body[:200]!r}")
         page = json.loads(body)
-        names.extend(str(i["name"]) for i in page["identities"])
+        names.extend(str(i["identity"]) for i in page["identities"])
         token = page.get("next_page_token")
         if not token:
             return names

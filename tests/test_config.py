@@ -19,6 +19,10 @@ GOOD: dict[str, tuple[str, str, Any]] = {
     "FRS_DET_SIZE": ("320", "det_size", 320),
     "FRS_MIN_FACE": ("0", "min_face", 0),
     "FRS_MATCH_THRESHOLD": ("-0.25", "match_threshold", -0.25),
+    "FRS_TARGET_FPIR": ("0.001", "target_fpir", 0.001),
+    "FRS_TARGET_FAR": ("1e-4", "target_far", 1e-4),
+    "FRS_ADD_QUALITY_FILTER": ("medium", "add_quality_filter", "medium"),
+    "FRS_IDENTIFY_QUALITY_FILTER": ("low", "identify_quality_filter", "low"),
     "FRS_MAX_PIXELS": ("1000", "max_pixels", 1000),
     "FRS_MAX_SIDE": ("640", "max_side", 640),
     "FRS_ALLOW_UNPINNED": ("1", "allow_unpinned", True),
@@ -56,6 +60,10 @@ BAD: dict[str, list[str]] = {
     "FRS_DET_SIZE": ["abc", "100", "0", "640.0"],
     "FRS_MIN_FACE": ["-1", "big"],
     "FRS_MATCH_THRESHOLD": ["1.01", "-2", "x"],
+    "FRS_TARGET_FPIR": ["0", "1", "-0.01", "1%", "nan"],
+    "FRS_TARGET_FAR": ["0", "2", "tiny"],
+    "FRS_ADD_QUALITY_FILTER": ["LOW", "strict", "0"],
+    "FRS_IDENTIFY_QUALITY_FILTER": ["auto"],
     "FRS_MAX_PIXELS": ["0", "lots"],
     "FRS_MAX_SIDE": ["0"],
     "FRS_ALLOW_UNPINNED": ["maybe", "2"],
@@ -121,6 +129,13 @@ def test_settings_built_in_code_are_checked_the_same_way() -> None:
         "misconfigured",
         "FRS_SYNC_TTL must be a number of seconds >= 0, got -5",
     )
+
+
+def test_the_quality_filter_words_are_the_pipelines() -> None:
+    from frs.config import QUALITY_FILTERS
+    from frs.pipeline.quality import FILTER_LEVELS
+
+    assert QUALITY_FILTERS == FILTER_LEVELS  # Settings sits below the pipeline, so it keeps its own copy
 
 
 def test_every_rule_names_a_real_setting_and_variable() -> None:

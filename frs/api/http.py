@@ -1,7 +1,7 @@
 """API Gateway (REST v1, HTTP v2) and Function URL events, routed with aws-lambda-powertools.
 
 The routes come from ``frs.api.routes``; this module only adapts powertools' request objects to
-``parse_http_input`` and renders results and errors as JSON responses.
+``parse_http_input`` and renders results (200, or 201 for a created face) and errors as JSON responses.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
 from frs.api.openapi import openapi_document, swagger_html
 from frs.api.requests import parse_http_input, raw_body
-from frs.api.routes import ROUTES, Call, Route
+from frs.api.routes import ROUTES, Route
 from frs.errors import FRSError
 from frs.service import FaceService
 
@@ -69,11 +69,9 @@ def _endpoint(router: Router, service: FaceService, route: Route) -> Callable[..
         )
         body = raw_body(event.body, bool(event.is_base64_encoded))
         query = {k: v for k, v in (event.query_string_parameters or {}).items() if isinstance(v, str)}
-        http_input = parse_http_input(
-            body, content_type, query, service.settings, image_expected=route.body is not None
-        )
-        result = route.endpoint(service, Call(path=path, input=http_input))
-        return json_response(route.status, result)
+        request = parse_http_input(body, content_type, query, service.settings, images=route.image_names)
+        status, result = route.answer(service, path, request)
+        return json_response(status, result)
 
     handle.__name__ = route.operation_id
     return handle

@@ -1,4 +1,5 @@
-"""Image references in requests: ``{"base64": ...}`` / ``image_base64`` strings, or ``{"s3": {bucket, key}}``.
+"""Image references in requests: ``{"base64": ...}`` or ``{"s3": {bucket, key}}`` objects (and the older
+``image_base64`` / ``image_b_base64`` strings and top-level ``s3`` object).
 
 Limits: a synchronous Lambda payload is at most 6 MB, so larger images must come by S3 reference. S3 images
 are read with the process's S3 client (:func:`frs.aws.client`), only from ``Settings.input_bucket`` if set.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Mapping
 from typing import Any
 
 from frs import aws
@@ -93,3 +95,16 @@ def image_from_reference(value: Any, field: str, settings: Settings) -> bytes:
     if "s3" in value:
         return fetch_s3_image(value["s3"], field, settings)
     raise FRSError("bad_request", f"{field} needs a 'base64' or an 's3' member")
+
+
+def json_image(fields: Mapping[str, Any], name: str, settings: Settings) -> bytes | None:
+    """Image ``name`` (``image`` or ``image_b``) of a direct event or JSON body: ``{name: {"base64"} |
+    {"s3"}}``, or an older form (``<name>_base64`` as a string; for ``image``, a top-level ``s3``). None if
+    absent."""
+    if fields.get(name) is not None:
+        return image_from_reference(fields[name], name, settings)
+    if fields.get(f"{name}_base64") is not None:
+        return decode_base64(fields[f"{name}_base64"], f"{name}_base64")
+    if name == "image" and fields.get("s3") is not None:
+        return fetch_s3_image(fields["s3"], "s3", settings)
+    return None

@@ -1,4 +1,5 @@
-"""The OpenAPI 3 document, generated from the route table, and the Swagger UI page that renders it."""
+"""The OpenAPI 3 document, generated from the routes and the operations' declarations (parameters, exact
+request bodies per route) and the answers' schemas, and the Swagger UI page that renders it."""
 
 from __future__ import annotations
 
@@ -7,137 +8,30 @@ import json
 from typing import Any
 
 from frs import __version__
+from frs.api.operations import Param
 from frs.api.routes import ROUTES, Route
-from frs.errors import ERROR_STATUS
+from frs.api.schemas import SCHEMAS
 
-_BOX = {
-    "type": "array",
-    "items": {"type": "number"},
-    "minItems": 4,
-    "maxItems": 4,
-    "description": "x1, y1, x2, y2 in original image pixels",
+_TYPES: dict[str, dict[str, Any]] = {
+    "string": {"type": "string"},
+    "integer": {"type": "integer"},
+    "number": {"type": "number"},
+    "boolean": {"type": "boolean"},
+    "object": {"type": "object"},
 }
-_POINT = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
-_NULLABLE_STR = {"type": ["string", "null"]}
-_IMAGE_SIZE = {"type": "object", "properties": {"width": {"type": "integer"}, "height": {"type": "integer"}}}
-_CANDIDATE = {"type": "object", "properties": {"name": {"type": "string"}, "similarity": {"type": "number"}}}
-_FACE_RECORD = {
+_IMAGE_REFERENCE = {
     "type": "object",
+    "description": '{"base64": ...} or {"s3": {"bucket", "key"}}',
     "properties": {
-        "face_id": {"type": "string"},
-        "bbox": _BOX,
-        "det_score": {"type": "number"},
-        "image_sha256": {"type": "string"},
-        "created_at": {"type": "string"},
-    },
-}
-_IDENTITY = {
-    "type": "object",
-    "required": ["name", "metadata", "face_count"],
-    "properties": {
-        "name": {"type": "string"},
-        "metadata": {"type": "object"},
-        "face_count": {"type": "integer"},
-        "created_at": {"type": "string"},
-        "updated_at": {"type": "string"},
-        "faces": {"type": "array", "items": _FACE_RECORD},
-    },
-}
-
-SCHEMAS: dict[str, Any] = {
-    "Error": {
-        "type": "object",
-        "required": ["error"],
-        "properties": {
-            "error": {
-                "type": "object",
-                "required": ["code", "message"],
-                "properties": {
-                    "code": {"type": "string", "enum": sorted(ERROR_STATUS)},
-                    "message": {"type": "string"},
-                    "details": {"type": "object"},
-                },
-            }
-        },
-    },
-    "Object": {"type": "object"},
-    "AddResult": {
-        "type": "object",
-        "required": ["face_id", "identity", "face_count", "created"],
-        "properties": {
-            "face_id": {"type": "string"},
-            "identity": {"type": "string"},
-            "bbox": _BOX,
-            "face_count": {"type": "integer"},
-            "created": {"type": "boolean"},
-        },
-    },
-    "Identity": _IDENTITY,
-    "IdentityPage": {
-        "type": "object",
-        "required": ["identities", "next_page_token"],
-        "properties": {"identities": {"type": "array", "items": _IDENTITY}, "next_page_token": _NULLABLE_STR},
-    },
-    "IdentifyResult": {
-        "type": "object",
-        "required": ["faces"],
-        "properties": {
-            "image": _IMAGE_SIZE,
-            "threshold": {"type": "number"},
-            "faces": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "bbox": _BOX,
-                        "score": {"type": "number"},
-                        "identity": _NULLABLE_STR,
-                        "similarity": {"type": ["number", "null"]},
-                        "candidates": {"type": "array", "items": _CANDIDATE},
-                    },
-                },
-            },
-        },
-    },
-    "VerifyResult": {
-        "type": "object",
-        "required": ["similarity", "match", "threshold"],
-        "properties": {
-            "name": {"type": "string"},
-            "similarity": {"type": "number"},
-            "match": {"type": "boolean"},
-            "threshold": {"type": "number"},
-        },
-    },
-    "DetectResult": {
-        "type": "object",
-        "required": ["image", "faces"],
-        "properties": {
-            "image": _IMAGE_SIZE,
-            "faces": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {
-                        "bbox": _BOX,
-                        "score": {"type": "number"},
-                        "landmarks": {"type": "array", "items": _POINT, "minItems": 5, "maxItems": 5},
-                    },
-                },
-            },
+        "base64": {"type": "string", "format": "byte"},
+        "s3": {
+            "type": "object",
+            "required": ["bucket", "key"],
+            "properties": {"bucket": {"type": "string"}, "key": {"type": "string"}},
         },
     },
 }
-
-_QUERY_TYPES: dict[str, dict[str, Any]] = {
-    "top_k": {"type": "integer", "minimum": 1, "maximum": 100, "default": 5},
-    "threshold": {"type": "number", "minimum": -1, "maximum": 1},
-    "page_size": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-    "page_token": {"type": "string"},
-    "prefix": {"type": "string"},
-    "name": {"type": "string", "minLength": 1, "maxLength": 128},
-    "largest": {"type": "boolean", "default": False},
-}
+_BINARY = {"type": "string", "format": "binary"}
 
 _STATUS_TEXT = {
     400: "Bad input",
@@ -146,81 +40,100 @@ _STATUS_TEXT = {
     409: "Concurrent-write conflict or pack mismatch",
     413: "Body or image too large",
     415: "Unsupported media type",
-    422: "No face, or several faces",
+    422: "No face, several faces, or a face below the quality filter",
     503: "Storage unavailable",
 }
 
 
-def _request_body(kind: str) -> dict[str, Any]:
-    second = kind == "verify"
-    form: dict[str, Any] = {
-        "file": {"type": "string", "format": "binary"},
-        "metadata": {"type": "object", "description": "JSON object, at most 4 KiB"},
+def param_schema(param: Param) -> dict[str, Any]:
+    """A parameter's JSON schema: its type, constraints, default and description, as declared."""
+    schema: dict[str, Any] = {**_TYPES[param.type], **param.schema, "description": param.description}
+    if param.default is not None:
+        schema["default"] = param.default
+    return schema
+
+
+def _aliases(params: tuple[Param, ...]) -> str:
+    older = [f"'{a}'" for p in params for a in p.aliases if a != "s3"]
+    return f" Older field names still accepted: {', '.join(older)} (and a top-level 's3')." if older else ""
+
+
+def _request_body(route: Route) -> dict[str, Any]:
+    """Exactly what the route reads from a body: its image(s) and its field parameters."""
+    images = route.operation.images
+    fields = {p.name: param_schema(p) for p in route.field_params}
+    required_fields = [p.name for p in route.field_params if p.required]
+    form = {**{p.name: {**_BINARY, "description": p.description} for p in images}, **fields}
+    json_props = {**{p.name: {**_IMAGE_REFERENCE, "description": p.description} for p in images}, **fields}
+    required = [p.name for p in images if p.required]
+    content: dict[str, Any] = {
+        "multipart/form-data": {
+            "schema": {"type": "object", "properties": form, "required": required + required_fields},
+        },
+        **{media: {"schema": _BINARY} for media in ("image/jpeg", "image/png", "image/webp")},
+        "application/json": {
+            "schema": {"type": "object", "properties": json_props, "required": required + required_fields}
+        },
     }
-    json_props: dict[str, Any] = {
-        "image_base64": {"type": "string", "format": "byte"},
-        "s3": {"type": "object", "properties": {"bucket": {"type": "string"}, "key": {"type": "string"}}},
-        "metadata": {"type": "object"},
-        "top_k": _QUERY_TYPES["top_k"],
-        "threshold": _QUERY_TYPES["threshold"],
-        "largest": _QUERY_TYPES["largest"],
-    }
-    if second:
-        form["file_b"] = {"type": "string", "format": "binary"}
-        json_props["image_b_base64"] = {"type": "string", "format": "byte"}
-        json_props["name"] = _QUERY_TYPES["name"]
+    if "metadata" in fields:
+        content["multipart/form-data"]["encoding"] = {"metadata": {"contentType": "application/json"}}
     return {
         "required": True,
-        "description": "The image: multipart field 'file', a raw image body, or JSON (base64 or an S3 "
-        "reference). Inline bodies are limited to 6 MB; use an S3 reference beyond that.",
-        "content": {
-            "multipart/form-data": {
-                "schema": {"type": "object", "properties": form, "required": ["file"]},
-                "encoding": {"metadata": {"contentType": "application/json"}},
-            },
-            "image/jpeg": {"schema": {"type": "string", "format": "binary"}},
-            "image/png": {"schema": {"type": "string", "format": "binary"}},
-            "image/webp": {"schema": {"type": "string", "format": "binary"}},
-            "application/json": {"schema": {"type": "object", "properties": json_props}},
-        },
+        "description": "The image: a multipart file field, a raw image body (then the other parameters go in "
+        "the query string), or JSON. A parameter may come from the query string or the body, not both. "
+        "Inline bodies are limited to 6 MB; use an S3 reference beyond that." + _aliases(images),
+        "content": content,
     }
 
 
 def _operation(route: Route) -> dict[str, Any]:
+    operation = route.operation
+    by_name = {p.name: p for p in operation.params}
     parameters = [
-        {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-        for name in (part[1:-1] for part in route.path.split("/") if part.startswith("{"))
+        {"name": name, "in": "path", "required": True, "schema": param_schema(by_name[name])}
+        for name in route.path_names
     ]
+    # A raw image body carries no fields: every field parameter can come in the query string (objects only
+    # in a body).
     parameters += [
         {
-            "name": name,
+            "name": p.name,
             "in": "query",
-            "required": name == "name" and route.operation_id == "addIdentityLegacy",
-            "schema": _QUERY_TYPES[name],
+            "required": p.required and not operation.images,
+            "description": p.description,
+            "schema": param_schema(p),
         }
-        for name in route.query
+        for p in route.field_params
+        if p.type != "object"
     ]
-    responses: dict[str, Any] = {
-        str(route.status): {
-            "description": "Success",
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{route.response}"}}},
-        },
+    success = {
+        "description": "Success",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{operation.response}"}}},
     }
-    for status in sorted({*route.errors, 400}):
+    responses: dict[str, Any] = {"200": success}
+    if operation.created_status:
+        responses = {
+            "201": {**success, "description": "Enrolled (created: true)"},
+            "200": {
+                **success,
+                "description": "This image was already enrolled for this identity (created: false)",
+            },
+        }
+    for status in sorted({*operation.errors, 400}):
         responses[str(status)] = {
             "description": _STATUS_TEXT.get(status, "Error"),
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
-    operation: dict[str, Any] = {
+    document: dict[str, Any] = {
         "operationId": route.operation_id,
-        "summary": route.summary,
+        "summary": route.summary or operation.summary,
         "tags": [route.tag],
         "parameters": parameters,
         "responses": responses,
     }
-    if route.body:
-        operation["requestBody"] = _request_body(route.body)
-    return operation
+    if operation.images:
+        document["requestBody"] = _request_body(route)
+    return document
 
 
 @functools.cache

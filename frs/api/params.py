@@ -2,23 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from frs.errors import FRSError
 
-_MISSING = object()
 
-
-def required_str(source: dict[str, Any], field: str) -> str:
-    value = source.get(field, _MISSING)
-    if value is _MISSING or value is None:
-        raise FRSError("bad_request", f"'{field}' is required")
-    if not isinstance(value, str):
-        raise FRSError("bad_request", f"'{field}' must be a string")
-    return value
-
-
-def optional_str(source: dict[str, Any], field: str) -> str | None:
+def optional_str(source: Mapping[str, Any], field: str) -> str | None:
     value = source.get(field)
     if value is None:
         return None
@@ -27,10 +17,10 @@ def optional_str(source: dict[str, Any], field: str) -> str | None:
     return value
 
 
-def optional_int(source: dict[str, Any], field: str, default: int) -> int:
+def optional_int(source: Mapping[str, Any], field: str) -> int | None:
     value = source.get(field)
     if value is None:
-        return default
+        return None
     if isinstance(value, str) and value.strip().lstrip("-").isdigit():
         value = int(value)  # query strings carry numbers as text
     if isinstance(value, bool) or not isinstance(value, int):
@@ -38,7 +28,7 @@ def optional_int(source: dict[str, Any], field: str, default: int) -> int:
     return value
 
 
-def optional_float(source: dict[str, Any], field: str) -> float | None:
+def optional_float(source: Mapping[str, Any], field: str) -> float | None:
     value = source.get(field)
     if value is None:
         return None
@@ -52,10 +42,10 @@ def optional_float(source: dict[str, Any], field: str) -> float | None:
     return float(value)
 
 
-def optional_bool(source: dict[str, Any], field: str) -> bool:
+def optional_bool(source: Mapping[str, Any], field: str) -> bool | None:
     value = source.get(field)
     if value is None:
-        return False
+        return None
     if isinstance(value, str) and value.lower() in ("true", "1", "false", "0"):
         return value.lower() in ("true", "1")
     if not isinstance(value, bool):
@@ -63,7 +53,7 @@ def optional_bool(source: dict[str, Any], field: str) -> bool:
     return value
 
 
-def optional_object(source: dict[str, Any], field: str) -> dict[str, Any] | None:
+def optional_object(source: Mapping[str, Any], field: str) -> dict[str, Any] | None:
     value = source.get(field)
     if value is None:
         return None

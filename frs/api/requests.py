@@ -1,8 +1,10 @@
-"""What an HTTP request carries for image routes: the image(s) and the other fields, whatever the encoding.
+"""What an HTTP request carries: its image(s) and its other fields, whatever the encoding.
 
-Accepted bodies: multipart/form-data (field ``file``, optional ``file_b``; other fields as text), a raw
-``image/*`` body, or JSON ``{"image_base64" | "image" | "s3", "image_b_base64" | "image_b", ...fields}``.
-Query-string parameters are fields too.
+Accepted bodies: multipart/form-data (file fields ``image`` and ``image_b``, or their older names ``file`` and
+``file_b``; other fields as text, ``metadata`` as JSON), a raw ``image/*`` body (the ``image``), or JSON
+(``{"image": {"base64"} | {"s3"}, "image_b": ..., ...fields}``, with the older ``image_base64``,
+``image_b_base64`` and top-level ``s3``). Query-string parameters are fields too; a field may come from the
+query string or the body, not both.
 """
 
 from __future__ import annotations
@@ -10,27 +12,32 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from frs.api.images import check_inline_size, decode_base64, fetch_s3_image, image_from_reference
-from frs.api.multipart import parse_multipart
+from frs.api.images import check_inline_size, json_image
+from frs.api.multipart import Part, parse_multipart
 from frs.config import Settings
 from frs.errors import FRSError
 
-ACCEPTED = "multipart/form-data (field 'file'), image/jpeg|png|webp|bmp, or application/json"
+ACCEPTED = "multipart/form-data (field 'image'), image/jpeg|png|webp|bmp, or application/json"
+#: Multipart file fields by image parameter: the name, then its older name (the seed's curl flow uses 'file').
+MULTIPART_NAMES = {"image": ("image", "file"), "image_b": ("image_b", "file_b")}
 
 
 @dataclass
 class HttpInput:
-    image: bytes | None = None
-    image_b: bytes | None = None
+    images: dict[str, bytes] = field(default_factory=dict)
     fields: dict[str, Any] = field(default_factory=dict)
+    json_settings: Settings | None = None  # a JSON body's images are read on demand (an S3 read comes last)
 
-    def require_image(self) -> bytes:
-        if self.image is None:
-            raise FRSError("bad_request", f"no image in the request; send {ACCEPTED}")
-        return self.image
+    def image(self, name: str) -> bytes | None:
+        if name in self.images:
+            return self.images[name]
+        if self.json_settings is not None:
+            return json_image(self.fields, name, self.json_settings)
+        return None
 
 
 def raw_body(body: str | None, is_base64: bool) -> bytes:
@@ -57,14 +64,36 @@ def _json_fields(data: bytes) -> dict[str, Any]:
     return value
 
 
-def _json_image(fields: dict[str, Any], suffix: str, settings: Settings) -> bytes | None:
-    if fields.get(f"image{suffix}_base64") is not None:
-        return decode_base64(fields[f"image{suffix}_base64"], f"image{suffix}_base64")
-    if fields.get(f"image{suffix}") is not None:
-        return image_from_reference(fields[f"image{suffix}"], f"image{suffix}", settings)
-    if not suffix and fields.get("s3") is not None:
-        return fetch_s3_image(fields["s3"], "s3", settings)
+def _merge(fields: dict[str, Any], body_fields: dict[str, Any]) -> dict[str, Any]:
+    for name in body_fields:
+        if name in fields:
+            raise FRSError("bad_request", f"'{name}' is given both in the query string and in the body")
+    return {**fields, **body_fields}
+
+
+def _multipart_file(parts: dict[str, Part], image: str) -> bytes | None:
+    for name in MULTIPART_NAMES[image]:
+        if name in parts:
+            return parts[name].data
     return None
+
+
+def _multipart(body: bytes, content_type: str, query: dict[str, Any], images: Sequence[str]) -> HttpInput:
+    parts = parse_multipart(body, content_type)
+    file_fields = {name for image in MULTIPART_NAMES for name in MULTIPART_NAMES[image]}
+    found = {image: data for image in images if (data := _multipart_file(parts, image)) is not None}
+    if images and images[0] not in found:
+        raise FRSError("bad_request", f"the multipart body has no '{images[0]}' field")
+    body_fields: dict[str, Any] = {}
+    for name, part in parts.items():
+        if name in file_fields:
+            continue
+        if name == "metadata":
+            if part.data.strip():  # an empty form field means "no metadata", as HTML forms send it
+                body_fields[name] = _json_fields(part.data)
+        else:
+            body_fields[name] = part.data.decode("utf-8", "replace")
+    return HttpInput(images=found, fields=_merge(query, body_fields))
 
 
 def parse_http_input(
@@ -73,41 +102,22 @@ def parse_http_input(
     query: dict[str, str],
     settings: Settings,
     *,
-    image_expected: bool = True,
+    images: Sequence[str] = ("image",),
 ) -> HttpInput:
-    """Split a request into images and fields; errors are 400 / 413 / 415 with documented codes."""
+    """Split a request into the images its route takes (``images``, the first required) and its fields;
+    errors are 400 / 413 / 415 with documented codes."""
     fields: dict[str, Any] = dict(query)
     if not body:
-        if image_expected:
+        if images:
             raise FRSError("bad_request", f"the request body is empty; send {ACCEPTED}")
         return HttpInput(fields=fields)
     if not content_type:
         raise FRSError("unsupported_media_type", f"a Content-Type header is required: {ACCEPTED}")
     media = content_type.split(";", 1)[0].strip().lower()
     if media == "multipart/form-data":
-        parts = parse_multipart(body, content_type)
-        if "file" not in parts and image_expected:
-            raise FRSError("bad_request", "multipart body has no 'file' field")
-        for name, part in parts.items():
-            if name not in ("file", "file_b"):
-                text = part.data.decode("utf-8", "replace")
-                if name == "metadata":
-                    if text.strip():  # an empty form field means "no metadata", as HTML forms send it
-                        fields[name] = _json_fields(part.data)
-                else:
-                    fields[name] = text
-        return HttpInput(
-            image=parts["file"].data if "file" in parts else None,
-            image_b=parts["file_b"].data if "file_b" in parts else None,
-            fields=fields,
-        )
+        return _multipart(body, content_type, fields, images)
     if media.startswith("image/"):
-        return HttpInput(image=body, fields=fields)
+        return HttpInput(images={"image": body}, fields=fields)
     if media == "application/json" or media.endswith("+json"):
-        fields.update(_json_fields(body))
-        return HttpInput(
-            image=_json_image(fields, "", settings),
-            image_b=_json_image(fields, "_b", settings),
-            fields=fields,
-        )
+        return HttpInput(fields=_merge(fields, _json_fields(body)), json_settings=settings)
     raise FRSError("unsupported_media_type", f"Content-Type {media!r} is not accepted; send {ACCEPTED}")

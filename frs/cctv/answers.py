@@ -1,10 +1,8 @@
 """The one reader of ``FaceService.identify``'s answer, so its field names are known in one place.
 
-The answer's vocabulary is moving (see the API's response vocabulary): faces gain ``det_score`` (was
-``score``), ``quality`` and ``reason``; candidates name ``identity`` (was ``name``); the answer gains an
-``operating_point``. Both spellings are read here, and everything downstream (results, alerts, tracks) uses
-:class:`FaceAnswer` and writes the new vocabulary. ``reason`` is derived when the answer has none: null when a
-name was given, ``empty_gallery`` without candidates, else ``below_threshold``.
+Everything downstream (results, alerts, tracks) uses :class:`FaceAnswer`. The reader also accepts the
+seed's older spellings (``score`` for ``det_score``, ``name`` in candidates), and derives ``reason`` when an
+answer has none: null when a name was given, ``empty_gallery`` without candidates, else ``below_threshold``.
 """
 
 from __future__ import annotations
@@ -32,11 +30,6 @@ class FaceAnswer:
     @property
     def shorter_side(self) -> float:
         return min(self.bbox[2] - self.bbox[0], self.bbox[3] - self.bbox[1])
-
-    def with_quality(self, quality: dict[str, Any]) -> FaceAnswer:
-        return FaceAnswer(
-            self.bbox, self.det_score, self.identity, self.similarity, self.reason, quality, self.candidates
-        )
 
     def to_dict(self) -> dict[str, Any]:
         return {

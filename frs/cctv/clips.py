@@ -2,10 +2,12 @@
 
 Sampled frames (:mod:`frs.cctv.video`) go through the service's pipeline (``FaceAnalyzer.analyze``: the
 same detector, alignment, embedder and ``FRS_MIN_FACE`` as every other request; a sampled frame is handed
-over as a BMP, which costs a copy, not a lossy re-encode). Each face gets a quality (:func:`assess_quality`),
+over as a BMP, which costs a copy, not a lossy re-encode). Each face comes with the pipeline's quality,
 faces are linked into tracks (:mod:`frs.cctv.tracking`), and each track is decided once: its
 quality-weighted mean embedding is searched in the camera's gallery and judged by the open-set rule of
-:mod:`frs.decision.open_set` at the threshold ``FaceService.identify`` uses. Pooling a track's faces lets
+:mod:`frs.decision.open_set` at the operating point ``FaceService.identify`` uses for that gallery's size
+(``FRS_TARGET_FPIR`` through the pack's calibration, or the configured threshold), with identify's quality
+filter applied to the track's best face. Pooling a track's faces lets
 five mediocre frames of a person outvote one bad one, and makes one decision (and at most one alert) per
 person per clip.
 """
@@ -27,9 +29,9 @@ from frs.cctv.frames import TOP_K
 from frs.cctv.tracking import LinkRules, Observation, Track, link
 from frs.cctv.video import Clip, SampledFrame, VideoInfo
 from frs.decision.open_set import MATCH, NO_CANDIDATES, decide
-from frs.decision.operating_point import fixed_operating_point
+from frs.decision.operating_point import OperatingPoint
+from frs.decision.policy import identify_point_dict
 from frs.errors import FRSError
-from frs.pipeline.quality import assess_quality
 from frs.service import FaceService
 
 
@@ -66,6 +68,7 @@ class ClipFaces:
     video: VideoInfo
     samples: int
     threshold: float
+    operating_point: dict[str, Any]
     tracks: tuple[TrackDecision, ...]
     too_small: int
 
@@ -75,6 +78,7 @@ class _Sampler:
 
     def __init__(self, service: FaceService, min_face: int) -> None:
         self.analyzer = service.analyzer
+        self.level = service.identify_filter_level()
         self.min_face = min_face
         self.samples = 0
         self.too_small = 0
@@ -87,40 +91,40 @@ class _Sampler:
                 "invalid_clip", f"frame {sample.index} of the clip cannot be handed to the detector"
             )
         faces = self.analyzer.analyze(encoded.tobytes()).faces
-        rgb = sample.rgb
         out = []
         for face in faces:
             if min(face.bbox[2] - face.bbox[0], face.bbox[3] - face.bbox[1]) < self.min_face:
                 self.too_small += 1
                 continue
             assert face.embedding is not None
-            quality = assess_quality(rgb, np.asarray(face.bbox), face.landmarks, face.score)
             out.append(
                 Observation(
                     time_s=sample.time_s,
                     bbox=face.bbox,
                     embedding=face.embedding,
                     det_score=face.score,
-                    quality=quality.overall,
-                    quality_detail=quality.to_dict(),
+                    quality=face.quality.overall,
+                    quality_detail=face.quality.to_dict(),
+                    refusals=self.analyzer.quality_refusals(face, self.level),
                 )
             )
         return out
 
 
-def decide_tracks(service: FaceService, gallery: str, tracks: list[Track]) -> list[TrackDecision]:
-    """One identity per track: its pooled embedding against the gallery, at identify's threshold."""
+def decide_tracks(
+    service: FaceService, gallery: str, tracks: list[Track], point: OperatingPoint
+) -> list[TrackDecision]:
+    """One identity per track: its pooled embedding against the gallery, at ``point``; a track whose best
+    face fails identify's quality filter is ``low_quality`` (it still lists its candidates)."""
     if not tracks:
         return []
-    analyzer = service.analyzer
     store = service.gallery(gallery)
     pooled = np.stack([track.pooled_embedding() for track in tracks])
-    results = store.search(pooled, pack=analyzer.pack, top_k=TOP_K)
-    point = fixed_operating_point(analyzer.match_threshold, source="pack_default")
+    results = store.search(pooled, pack=service.analyzer.pack, top_k=TOP_K)
     decisions = []
     for track, found in zip(tracks, results, strict=True):
         candidates = tuple((c.name, round(c.similarity, 4)) for c in found)
-        decision = decide(candidates, point)
+        decision = decide(candidates, point, quality_issues=track.best.refusals)
         reason = {MATCH: None, NO_CANDIDATES: EMPTY_GALLERY}.get(decision.reason, decision.reason)
         decisions.append(
             TrackDecision(
@@ -159,15 +163,20 @@ def identify_clip(
     (``time.monotonic()`` value): stop sampling then, with ``clip_too_long``."""
     sampler = _Sampler(service, camera.min_face)
     with Clip(path, max_seconds=max_seconds) as clip:
+        # Linking stays at the pack's 1:1 threshold: it compares a face with the previous frame's, not with
+        # a gallery, so the gallery's size has nothing to do with it.
         tracks = link(
             (sampler.observe(s) for s in _until(deadline, clip.samples(fps))),
-            LinkRules.for_threshold(service.analyzer.match_threshold),
+            LinkRules.for_threshold(service.analyzer.manifest.recognizer.match_threshold),
         )
         info = clip.info
+    gallery_faces = service.gallery(camera.gallery).face_count()
+    point = service.identify_operating_point(gallery_faces)
     return ClipFaces(
         video=info,
         samples=sampler.samples,
-        threshold=service.analyzer.match_threshold,
-        tracks=tuple(decide_tracks(service, camera.gallery, tracks)),
+        threshold=round(point.threshold, 4),
+        operating_point=identify_point_dict(point, gallery_faces, sampler.level),
+        tracks=tuple(decide_tracks(service, camera.gallery, tracks, point)),
         too_small=sampler.too_small,
     )

@@ -321,6 +321,7 @@ class CctvProcessor:
             "capture_time_source": source,
             "video": {**clip.video.to_dict(), "sampled_fps": settings.video_fps, "samples": clip.samples},
             "threshold": clip.threshold,
+            "operating_point": clip.operating_point,
             "tracks": tracks,
             "faces_too_small": clip.too_small,
         }

@@ -31,6 +31,7 @@ class Observation:
     det_score: float
     quality: float  # 0..1, the weight of this face in the track's decision
     quality_detail: dict[str, object]
+    refusals: tuple[str, ...] = ()  # issue codes failing identify's quality filter (empty: it passed)
 
 
 @dataclass

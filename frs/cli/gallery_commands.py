@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from frs.cli.output import read_image
+from frs.cli.output import add_option, read_image
 from frs.errors import FRSError
 from frs.service import FaceService
 
@@ -37,24 +37,37 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="enrol photos of one identity",
         description="Enrol one or more photos of NAME in one gallery write. Always answers "
         '{"results": [one entry per image, in order]}: the enrolment (face_id, identity, bbox, face_count, '
-        'created) or {"name", "error"}, each with its "image". Fails (exit 2 or 1) only if no image could '
-        "be enrolled.",
+        'created) or {"identity", "error"}, each with its "image". Photos below the quality filter are '
+        'refused with "low_quality" and its reasons. Fails (exit 2 or 1) only if no image could be enrolled.',
     )
     add.add_argument("name", help="identity to enrol (created if new)")
     add.add_argument("images", nargs="+", metavar="image", help="photo files with one face each")
     add.add_argument("--metadata", help="JSON object stored with the identity (<= 4 KiB)")
     add.add_argument("--largest", action="store_true", help="use the largest face when there are several")
+    add_option(add, "add", "quality_filter")
     add.set_defaults(run=_add)
 
     identify = sub.add_parser("identify", help="who is in this picture? (every face)")
     identify.add_argument("image", help="photo file; every face in it is identified")
-    identify.add_argument("--top-k", type=int, default=5, help="candidates per face (default 5)")
-    identify.set_defaults(run=lambda s, a: s.identify(a.gallery, read_image(a.image), top_k=a.top_k))
+    for option in ("top_k", "target_fpir", "quality_filter"):
+        add_option(identify, "identify", option)
+    identify.set_defaults(
+        run=lambda s, a: s.identify(
+            a.gallery,
+            read_image(a.image),
+            top_k=a.top_k,
+            target_fpir=a.target_fpir,
+            quality_filter=a.quality_filter,
+        )
+    )
 
     verify = sub.add_parser("verify-identity", help="is the largest face in IMAGE this identity?")
     verify.add_argument("name", help="enrolled identity")
     verify.add_argument("image", help="photo file (its largest face)")
-    verify.set_defaults(run=lambda s, a: s.verify_identity(a.gallery, a.name, read_image(a.image)))
+    add_option(verify, "verify", "target_far")
+    verify.set_defaults(
+        run=lambda s, a: s.verify_identity(a.gallery, a.name, read_image(a.image), target_far=a.target_far)
+    )
 
     get = sub.add_parser("get", help="one identity with its faces")
     get.add_argument("name", help="enrolled identity")
@@ -83,6 +96,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     enroll = sub.add_parser("enroll", help="bulk-enrol DIR/<name>/*.{jpg,jpeg,png,webp}")
     enroll.add_argument("directory", help="folder with one sub-folder of photos per identity")
     enroll.add_argument("--largest", action="store_true", help="use the largest face when there are several")
+    add_option(enroll, "add", "quality_filter")
     enroll.set_defaults(run=_enroll)
 
 
@@ -90,7 +104,7 @@ def _add(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     """One shape for one image or many: ``{"results": [...]}``; an error only if nothing was enrolled."""
     metadata = _metadata(args.metadata)
     items = [(args.name, read_image(path), metadata) for path in args.images]
-    results = service.add_many(args.gallery, items, largest=args.largest)
+    results = service.add_many(args.gallery, items, largest=args.largest, quality_filter=args.quality_filter)
     for path, result in zip(args.images, results, strict=True):
         result["image"] = path
     if all("error" in r for r in results):
@@ -131,7 +145,10 @@ def _enroll(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
         for start in range(0, len(plan), ENROL_BATCH):
             batch = plan[start : start + ENROL_BATCH]
             results = service.add_many(
-                args.gallery, [(n, p.read_bytes(), None) for n, p in batch], largest=args.largest
+                args.gallery,
+                [(n, p.read_bytes(), None) for n, p in batch],
+                largest=args.largest,
+                quality_filter=args.quality_filter,
             )
             for (name, photo), result in zip(batch, results, strict=True):
                 if "error" in result:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from frs.cli import (
+    calibrate_commands,
     gallery_commands,
     measure_commands,
     model_commands,
@@ -106,6 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
         service_commands,
         measure_commands,
         watch_commands,
+        calibrate_commands,
     ):
         commands.register(sub)
     for command in _commands_of(parser):

@@ -54,7 +54,8 @@ class OperatingPoint:
         return body
 
 
-def _check_rate(value: float, name: str) -> float:
+def check_rate(value: object, name: str) -> float:
+    """``value`` as a rate strictly between 0 and 1 (``bad_request`` naming ``name`` otherwise)."""
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise FRSError("bad_request", f"{name} must be a number in (0, 1), got {value!r}")
     if not 0.0 < value < 1.0:
@@ -64,7 +65,7 @@ def _check_rate(value: float, name: str) -> float:
 
 def per_comparison_rate(target_fpir: float, gallery_size: int) -> float:
     """The FMR that makes ``1 - (1 - FMR) ** gallery_size`` equal ``target_fpir`` (stable for tiny rates)."""
-    target = _check_rate(target_fpir, "target_fpir")
+    target = check_rate(target_fpir, "target_fpir")
     if isinstance(gallery_size, bool) or not isinstance(gallery_size, int) or gallery_size < 1:
         raise FRSError("bad_request", f"gallery_size must be a positive integer, got {gallery_size!r}")
     return -math.expm1(math.log1p(-target) / gallery_size)
@@ -86,7 +87,7 @@ def threshold_for(target_fpir: float, gallery_size: int, calibration: Calibratio
 
 def threshold_for_far(target_far: float, calibration: Calibration) -> OperatingPoint:
     """The 1:1 verification threshold with a false-accept rate of ``target_far``."""
-    far = _check_rate(target_far, "target_far")
+    far = check_rate(target_far, "target_far")
     return OperatingPoint(calibration.threshold_at(far), far, "far", 1, far)
 
 

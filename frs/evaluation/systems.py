@@ -18,12 +18,8 @@ import numpy as np
 import numpy.typing as npt
 
 from frs.decision.calibration import Calibration, load_pack_calibration
-from frs.decision.operating_point import (
-    OperatingPoint,
-    fixed_operating_point,
-    threshold_for,
-    threshold_for_far,
-)
+from frs.decision.operating_point import OperatingPoint
+from frs.decision.policy import identify_point, verify_point
 from frs.evaluation.embeddings import EmbedFn, FaceEmbedding
 from frs.pipeline.analyzer import FaceAnalyzer
 
@@ -71,19 +67,24 @@ def frs_system(
     manifest = analyzer.manifest
     fixed = manifest.recognizer.match_threshold
 
+    # The service's own precedence (frs.decision.policy), so eval measures the points identify and verify use.
     def identification_point(faces: int) -> OperatingPoint:
-        if explicit_threshold is not None:
-            return fixed_operating_point(explicit_threshold, gallery_size=faces, calibration=calibration)
-        if calibration is None:
-            return fixed_operating_point(fixed, gallery_size=faces, source="pack_default")
-        return threshold_for(target_fpir, faces, calibration)
+        return identify_point(
+            threshold=explicit_threshold,
+            configured=None,
+            target_fpir=target_fpir,
+            gallery_faces=faces,
+            calibration=calibration,
+            pack_threshold=fixed,
+        )
 
-    if explicit_threshold is not None:
-        verification = fixed_operating_point(explicit_threshold, kind="far", calibration=calibration)
-    elif calibration is None:
-        verification = fixed_operating_point(fixed, kind="far", source="pack_default")
-    else:
-        verification = threshold_for_far(target_far, calibration)
+    verification = verify_point(
+        threshold=explicit_threshold,
+        configured=None,
+        target_far=target_far,
+        calibration=calibration,
+        pack_threshold=fixed,
+    )
 
     def embed(path: Path) -> Sequence[FaceEmbedding]:
         return analyzer.analyze(path.read_bytes()).faces

@@ -97,6 +97,11 @@ class Gallery(Protocol):
         """Per row of ``embeddings`` (n, dim): top_k identities by max similarity over their faces."""
         ...
 
+    def face_count(self) -> int:
+        """Enrolled faces (0 while empty): the N of the open-set operating point. Cheap: answered from what
+        the backend already holds (a file version's matrix, a cached count), at most as stale as a search."""
+        ...
+
     def identity_similarity(self, name: str, embedding: Embedding, *, pack: PackInfo) -> float:
         """Max similarity of ``embedding`` to the faces of ``name``; ``not_found`` if unknown."""
         ...

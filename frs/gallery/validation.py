@@ -22,7 +22,8 @@ from frs.packs.info import PackInfo
 MAX_IDENTITY_NAME = 128
 MAX_METADATA_BYTES = 4096
 MAX_PAGE_SIZE = 1000
-MAX_TOP_K = 1000
+#: The one top_k limit, for the service and every backend alike (candidates per face in an answer).
+MAX_TOP_K = 100
 # Embeddings arrive L2-normalised; a looser bound would let a caller's bug silently skew similarities.
 NORM_TOLERANCE = 1e-2
 
@@ -116,9 +117,9 @@ def validate_page_size(page_size: object) -> int:
 
 
 def validate_top_k(top_k: object) -> int:
-    """Return ``top_k`` if it is an integer in 1..1000, else bad_request."""
+    """Return ``top_k`` if it is an integer in 1..100 (``MAX_TOP_K``), else bad_request."""
     if isinstance(top_k, bool) or not isinstance(top_k, int) or not 1 <= top_k <= MAX_TOP_K:
-        raise FRSError("bad_request", f"top_k must be an integer between 1 and {MAX_TOP_K}")
+        raise FRSError("bad_request", f"top_k must be an integer from 1 to {MAX_TOP_K}")
     return top_k
 
 

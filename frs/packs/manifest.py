@@ -52,10 +52,28 @@ class ModelFile:
 
 
 @dataclass(frozen=True)
+class DetectorQuality:
+    """How a detector's output reads for face quality (``frs.pipeline.quality``); the manifest's detector
+    ``"quality"`` object, SCRFD's values when absent.
+
+    Detection scores are on each detector's own scale, so the quality filter's detection-score floors
+    (``min_score`` for the levels low, medium, high) and the score from which confidence stops lowering the
+    overall quality (``full_score``) belong to the detector. ``level_nose`` is where the nose landmark sits on
+    a level face, as a share of the eye-line-to-mouth distance: detectors place landmarks differently, and
+    the pitch estimate counts from there.
+    """
+
+    min_score: tuple[float, float, float] = (0.55, 0.65, 0.72)
+    full_score: float = 0.8
+    level_nose: float = 0.538
+
+
+@dataclass(frozen=True)
 class DetectorSpec(ModelFile):
     kind: str = "scrfd"
     score_threshold: float = 0.5
     nms_threshold: float = 0.4
+    quality: DetectorQuality = DetectorQuality()
 
 
 @dataclass(frozen=True)
@@ -95,6 +113,27 @@ def _repair_steps(value: Any, role: str) -> tuple[str, ...]:
     if isinstance(value, list) and all(isinstance(v, str) for v in value):
         return tuple(value)
     raise ValueError(f"{role}.repair must be true/false or a list of repair step names")
+
+
+def _detector_quality(raw: Any) -> DetectorQuality:
+    if raw is None:
+        return DetectorQuality()
+    if not isinstance(raw, dict) or not isinstance(raw.get("min_score"), dict):
+        raise ValueError('detector.quality must be {"min_score": {"low", "medium", "high"}, ...}')
+    floors = tuple(float(raw["min_score"][level]) for level in ("low", "medium", "high"))
+    default = DetectorQuality()
+    quality = DetectorQuality(
+        min_score=(floors[0], floors[1], floors[2]),
+        full_score=float(raw.get("full_score", default.full_score)),
+        level_nose=float(raw.get("level_nose", default.level_nose)),
+    )
+    if not (
+        0 <= floors[0] <= floors[1] <= floors[2] < quality.full_score <= 1 and 0 < quality.level_nose < 1
+    ):
+        raise ValueError(
+            "detector.quality needs 0 <= low <= medium <= high < full_score <= 1 and 0 < level_nose < 1"
+        )
+    return quality
 
 
 def _model_file_fields(raw: dict[str, Any], role: str) -> dict[str, Any]:
@@ -165,6 +204,7 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
                 kind=str(det_raw.get("kind", "scrfd")),
                 score_threshold=float(det_raw.get("score_threshold", 0.5)),
                 nms_threshold=float(det_raw.get("nms_threshold", 0.4)),
+                quality=_detector_quality(det_raw.get("quality")),
             )
         rec_raw = raw["recognizer"]
         recognizer = RecognizerSpec(

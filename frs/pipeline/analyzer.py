@@ -1,4 +1,5 @@
-"""``FaceAnalyzer``: one pack's detector + recognizer composed into detect / analyze calls.
+"""``FaceAnalyzer``: one pack's detector + recognizer composed into detect / analyze calls, with the quality
+of every face and the pack's calibration record.
 
 ``load_analyzer`` caches one analyzer per pack and settings for the life of the process, so a Lambda pays for
 model loading once, during INIT.
@@ -14,12 +15,14 @@ import numpy as np
 import numpy.typing as npt
 
 from frs.config import Settings
+from frs.decision.calibration import Calibration, load_pack_calibration
 from frs.packs.info import PackInfo
 from frs.packs.manifest import PackManifest, load_manifest, weight_path
 from frs.pipeline.align import align_face
 from frs.pipeline.decode import DecodedImage, decode_image
 from frs.pipeline.detectors import Detection, load_detector
 from frs.pipeline.embedder import Embedder
+from frs.pipeline.quality import FilterLevel, Quality, assess_quality, level_thresholds, refusal_reasons
 from frs.pipeline.runtime import create_session, load_session
 
 Box = tuple[float, float, float, float]
@@ -28,9 +31,10 @@ Box = tuple[float, float, float, float]
 @dataclass(frozen=True)
 class AnalyzedFace:
     bbox: Box  # original image pixels
-    score: float
+    score: float  # the detector's, on its own scale
     landmarks: npt.NDArray[np.float32]  # 5x2, original image pixels
     embedding: npt.NDArray[np.float32] | None  # L2-normalised; None when only detecting
+    quality: Quality  # measured on the working image (the pixels the detector and recognizer saw)
 
     @property
     def area(self) -> float:
@@ -39,8 +43,9 @@ class AnalyzedFace:
     def to_dict(self) -> dict[str, object]:
         return {
             "bbox": [round(v, 1) for v in self.bbox],
-            "score": round(self.score, 4),
+            "det_score": round(self.score, 4),
             "landmarks": [[round(float(x), 1), round(float(y), 1)] for x, y in self.landmarks],
+            "quality": self.quality.to_dict(),
         }
 
 
@@ -69,6 +74,9 @@ class FaceAnalyzer:
         rec_path = weight_path(manifest, rec_spec, settings.models_dir)
         self.embedder = Embedder(load_session(rec_path, settings.threads, rec_spec.engine), rec_spec)
         self.pack = PackInfo(name=manifest.name, dim=rec_spec.dim)
+        # The pack's measured impostor scores (None: no record), read with the models so a bad record fails
+        # at start, not on the first identify.
+        self.calibration: Calibration | None = load_pack_calibration(manifest.path)
 
     @property
     def det_threshold(self) -> float:
@@ -78,8 +86,14 @@ class FaceAnalyzer:
 
     @property
     def match_threshold(self) -> float:
+        """FRS_MATCH_THRESHOLD, else the pack's fixed threshold (the service's operating points start here
+        only when neither a request threshold nor a calibration applies; see ``frs.decision.policy``)."""
         configured = self.settings.match_threshold
         return configured if configured is not None else self.manifest.recognizer.match_threshold
+
+    def quality_refusals(self, face: AnalyzedFace, level: FilterLevel) -> tuple[str, ...]:
+        """The issue codes that make ``face`` fail the quality filter ``level``, on this detector's scale."""
+        return refusal_reasons(face.quality, level, level_thresholds(self.manifest.detector.quality))
 
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, max_pixels=self.settings.max_pixels, max_side=self.settings.max_side)
@@ -114,6 +128,7 @@ class FaceAnalyzer:
             crops = np.stack([align_face(image.rgb, d.landmarks, size) for d in detections])
             embeddings = list(self.embedder.embed(crops))
         faces = []
+        reading = self.manifest.detector.quality
         for detection, embedding in zip(detections, embeddings, strict=True):
             box = np.clip(
                 detection.bbox * image.scale, 0, [image.width, image.height, image.width, image.height]
@@ -124,6 +139,9 @@ class FaceAnalyzer:
                     score=detection.score,
                     landmarks=(detection.landmarks * image.scale).astype(np.float32),
                     embedding=embedding,
+                    quality=assess_quality(
+                        image.rgb, detection.bbox, detection.landmarks, detection.score, reading
+                    ),
                 )
             )
         return Analysis(width=image.width, height=image.height, faces=faces)

@@ -18,11 +18,15 @@ Laplacian; under 2% of detection + embedding), so it can run on every face of ev
 ``overall`` (0..1) is the product of one 0..1 factor per measure, so any single defect lowers it. Issue codes
 come from thresholds grouped in filter levels ``none | low | medium | high`` (the words Amazon Rekognition
 uses); :func:`refusal_reasons` says which codes a face fails at a level. The thresholds were calibrated on
-lfw-dev and degraded copies of it (docs in the issue-12 research note).
+lfw-dev and degraded copies of it (docs in the issue-12 research note). What depends on the detector (its
+detection-score scale, where its nose landmark sits on a level face) comes from the pack manifest's
+:class:`~frs.packs.manifest.DetectorQuality`; :func:`level_thresholds` applies it to the levels.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -33,6 +37,7 @@ import numpy as np
 import numpy.typing as npt
 
 from frs.errors import FRSError
+from frs.packs.manifest import DetectorQuality
 from frs.pipeline.align import align_face
 
 FilterLevel = Literal["none", "low", "medium", "high"]
@@ -59,10 +64,12 @@ _SHARPNESS_REFERENCE = 2.39
 # (a frontal mean), depths (towards the camera, relative to the eyes) from adult anthropometry: the nose tip
 # is ~35 mm in front of the pupils, the mouth corners ~10 mm, for a 63 mm pupil distance.
 # The ArcFace template puts the nose 0.494 of the way from the eye line to the mouth; SCRFD's median on the
-# 1,549 lfw-dev faces is 0.538. Press photos are taken at eye level on average, so the detector's median is
-# taken as level (0.538 * 1.155); another detector's landmark habits may want their own value.
-_NOSE_DROP = 0.621  # nose tip below the eye line
+# 1,549 lfw-dev faces is 0.538 (YuNet's: see models/open.json). Press photos are taken at eye level on
+# average, so each detector's median is taken as level: the nose drop is ``level_nose * _MOUTH_DROP``.
 _MOUTH_DROP = 1.155  # mouth-corner midpoint below the eye line
+#: SCRFD's reading, the default for a manifest without a detector ``"quality"`` object.
+DEFAULT_DETECTOR = DetectorQuality()
+_NOSE_DROP = DEFAULT_DETECTOR.level_nose * _MOUTH_DROP  # nose tip below the eye line, SCRFD's level
 _NOSE_DEPTH = 0.55
 _MOUTH_DEPTH = 0.15
 
@@ -81,13 +88,23 @@ class LevelThresholds:
 #: Per filter level, the thresholds below (or above, for angles) which a face gets an issue code. Calibrated
 #: on lfw-dev and degraded copies (research note, quality section): ``low`` refuses faces the embedded pack
 #: recognised less than ~25% of the time at the 30-face operating point, ``medium`` less than ~50-70%,
-#: ``high`` keeps only faces recognised ~90% of the time. Detection-score floors are SCRFD's scale: a pack
-#: with another detector passes its own thresholds to :func:`refusal_reasons`.
+#: ``high`` keeps only faces recognised ~90% of the time. The detection-score floors here are SCRFD's scale;
+#: :func:`level_thresholds` puts another detector's floors in.
 LEVEL_THRESHOLDS: dict[FilterLevel, LevelThresholds] = {
     "low": LevelThresholds(20, 0.20, 75, 50, 70, 0.03, 0.55),
     "medium": LevelThresholds(24, 0.30, 55, 40, 45, 0.05, 0.65),
     "high": LevelThresholds(40, 0.40, 40, 30, 30, 0.08, 0.72),
 }
+
+
+@functools.cache
+def level_thresholds(detector: DetectorQuality) -> dict[FilterLevel, LevelThresholds]:
+    """:data:`LEVEL_THRESHOLDS` with ``detector``'s own detection-score floors (its scores' scale)."""
+    floors = dict(zip(("low", "medium", "high"), detector.min_score, strict=True))
+    return {
+        level: dataclasses.replace(limits, min_detection_score=floors[level])
+        for level, limits in LEVEL_THRESHOLDS.items()
+    }
 
 
 @dataclass(frozen=True)
@@ -110,9 +127,10 @@ class Quality:
     issues: tuple[str, ...]  # codes at REPORT_LEVEL
 
     def to_dict(self) -> dict[str, object]:
+        """The answers' ``quality`` object, in the API's words (``score``, ``face_px``, ``det_score``)."""
         return {
-            "overall": round(self.overall, 3),
-            "face_size": round(self.face_size, 1),
+            "score": round(self.overall, 3),
+            "face_px": round(self.face_size, 1),
             "interocular": round(self.interocular, 1),
             "sharpness": round(self.sharpness, 3),
             "pose": {
@@ -122,12 +140,12 @@ class Quality:
             },
             "brightness": round(self.brightness, 3),
             "contrast": round(self.contrast, 3),
-            "detection_score": round(self.detection_score, 4),
+            "det_score": round(self.detection_score, 4),
             "issues": list(self.issues),
         }
 
 
-def estimate_pose(landmarks: npt.ArrayLike) -> Pose:
+def estimate_pose(landmarks: npt.ArrayLike, level_nose: float = DEFAULT_DETECTOR.level_nose) -> Pose:
     """Yaw, pitch and roll (degrees) from 5 landmarks: left eye, right eye, nose tip, mouth corners.
 
     Roll is the angle of the eye line. The landmarks are then turned upright and, under weak perspective, a
@@ -138,7 +156,8 @@ def estimate_pose(landmarks: npt.ArrayLike) -> Pose:
     ``tan(pitch) = (q * mouth_drop - nose_drop) / (nose_depth - q * mouth_depth)``.
     Accurate for roll (exact geometry); yaw and pitch carry the average face's proportions, so a person's
     own nose depth and a detector's landmark habits bias them (see the research note: roughly +-25% on the
-    tangent, larger beyond ~50 degrees where a 5-point detector's landmarks degrade).
+    tangent, larger beyond ~50 degrees where a 5-point detector's landmarks degrade). ``level_nose`` is
+    where the detector puts the nose of a level face (:class:`~frs.packs.manifest.DetectorQuality`).
     """
     points = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
     left_eye, right_eye = points[0], points[1]
@@ -155,7 +174,7 @@ def estimate_pose(landmarks: npt.ArrayLike) -> Pose:
     q = float(nose[1]) / mouth_drop
     offset = float(nose[0]) - q * float(mouth[0])
     yaw = math.atan2(offset, _NOSE_DEPTH - q * _MOUTH_DEPTH)
-    pitch_down = math.atan2(q * _MOUTH_DROP - _NOSE_DROP, _NOSE_DEPTH - q * _MOUTH_DEPTH)
+    pitch_down = math.atan2(q * _MOUTH_DROP - level_nose * _MOUTH_DROP, _NOSE_DEPTH - q * _MOUTH_DEPTH)
     return Pose(yaw=math.degrees(yaw), pitch=-math.degrees(pitch_down), roll=math.degrees(roll))
 
 
@@ -164,7 +183,9 @@ def _ramp(value: float, low: float, high: float) -> float:
     return min(1.0, max(0.0, (value - low) / (high - low)))
 
 
-def _overall(face_size: float, sharpness: float, pose: Pose, brightness: float, score: float) -> float:
+def _overall(
+    face_size: float, sharpness: float, pose: Pose, brightness: float, score: float, detector: DetectorQuality
+) -> float:
     # Each factor is 1 where lfw-dev faces were recognised as well as unimpaired ones and 0 where they
     # stopped being recognised (research note, quality section); pitch and roll count less than yaw.
     angle = max(abs(pose.yaw), abs(pose.pitch) * 0.8, abs(pose.roll) * 0.7)
@@ -173,7 +194,7 @@ def _overall(face_size: float, sharpness: float, pose: Pose, brightness: float, 
         _ramp(sharpness, 0.15, 0.5),
         1.0 - _ramp(angle, 30, 80),
         _ramp(brightness, 0.02, 0.1),
-        _ramp(score, 0.55, 0.8),
+        _ramp(score, detector.min_score[0], detector.full_score),
     )
     return float(np.prod(factors))
 
@@ -194,10 +215,15 @@ def _issues(
 
 
 def assess_quality(
-    rgb: npt.NDArray[np.uint8], bbox: npt.ArrayLike, landmarks: npt.ArrayLike, detection_score: float
+    rgb: npt.NDArray[np.uint8],
+    bbox: npt.ArrayLike,
+    landmarks: npt.ArrayLike,
+    detection_score: float,
+    detector: DetectorQuality = DEFAULT_DETECTOR,
 ) -> Quality:
     """Quality of one face of ``rgb`` (HxWx3 uint8); ``bbox`` (x1, y1, x2, y2) and ``landmarks`` (5x2) are
-    in ``rgb``'s pixels (for a downscaled working image, pass its coordinates, not the original's)."""
+    in ``rgb``'s pixels (for a downscaled working image, pass its coordinates, not the original's), found by
+    a detector whose scores and landmarks read as ``detector`` says (SCRFD's by default)."""
     box = np.asarray(bbox, dtype=np.float64).reshape(4)
     points = np.asarray(landmarks, dtype=np.float64).reshape(5, 2)
     face_size = float(max(0.0, min(box[2] - box[0], box[3] - box[1])))
@@ -208,10 +234,11 @@ def assess_quality(
     laplacian_std = float(cv2.Laplacian(grey, cv2.CV_32F, ksize=3).std())
     sharpness = min(1.0, laplacian_std / max(grey_std, 1.0) / _SHARPNESS_REFERENCE)
     brightness = float(grey.mean()) / 255.0
-    pose = estimate_pose(points)
+    pose = estimate_pose(points, detector.level_nose)
     score = float(detection_score)
+    report_limits = level_thresholds(detector)[REPORT_LEVEL]
     return Quality(
-        overall=_overall(face_size, sharpness, pose, brightness, score),
+        overall=_overall(face_size, sharpness, pose, brightness, score, detector),
         face_size=face_size,
         interocular=interocular,
         sharpness=sharpness,
@@ -219,7 +246,7 @@ def assess_quality(
         brightness=brightness,
         contrast=grey_std / 255.0,
         detection_score=score,
-        issues=_issues(face_size, sharpness, pose, brightness, score, LEVEL_THRESHOLDS[REPORT_LEVEL]),
+        issues=_issues(face_size, sharpness, pose, brightness, score, report_limits),
     )
 
 

@@ -55,13 +55,14 @@ def test_enrol_identify_verify_delete_round_trip(app: Application, photo: dict[s
     assert got["metadata"] == {"site": "HQ"} and got["faces"][0]["face_id"] == added["face_id"]
 
     first = call(app, action="list", page_size=1)
-    assert [i["name"] for i in first["identities"]] == ["Ardern"] and first["next_page_token"]
+    assert [i["identity"] for i in first["identities"]] == ["Ardern"] and first["next_page_token"]
     second = call(app, action="list", page_size=1, page_token=first["next_page_token"])
-    assert [i["name"] for i in second["identities"]] == ["Macron"] and second["next_page_token"] is None
+    assert [i["identity"] for i in second["identities"]] == ["Macron"] and second["next_page_token"] is None
 
-    assert call(app, action="delete_face", face_id=added["face_id"])["ok"]
+    removed = call(app, action="delete_face", face_id=added["face_id"])
+    assert removed == {"ok": True, "face_id": added["face_id"], "identity": "Ardern"}
     assert call(app, action="get", name="Ardern")["face_count"] == 0
-    assert call(app, action="delete", name="Macron")["ok"]
+    assert call(app, action="delete", name="Macron") == {"ok": True, "identity": "Macron", "faces_removed": 1}
     faces = call(app, action="identify", image=b64(photo["person_a_2.jpg"]))["faces"]
     assert faces[0]["identity"] is None
 
@@ -95,6 +96,15 @@ def test_several_faces_need_largest(app: Application, photo: dict[str, bytes]) -
         ({"action": "add", "image": {"base64": "aGVsbG8="}}, "bad_request"),
         ({"action": "add", "name": 5, "image": {"base64": "aGVsbG8="}}, "bad_request"),
         ({"action": "identify", "top_k": "many", "image": {"base64": "aGVsbG8="}}, "bad_request"),
+        ({"action": "identify", "top_k": 101, "image": {"base64": "aGVsbG8="}}, "bad_request"),
+        ({"action": "identify", "target_fpir": 0, "image": {"base64": "aGVsbG8="}}, "bad_request"),
+        ({"action": "identify", "target_fpir": "1%", "image": {"base64": "aGVsbG8="}}, "bad_request"),
+        ({"action": "identify", "quality_filter": "strict", "image": {"base64": "aGVsbG8="}}, "bad_request"),
+        ({"action": "add", "name": "a", "quality_filter": 2, "image": {"base64": "aGVsbG8="}}, "bad_request"),
+        (
+            {"action": "verify", "target_far": 1.5, "image": {"base64": "aGVsbG8="}, "name": "a"},
+            "bad_request",
+        ),
         ({"action": "verify", "image": {"base64": "aGVsbG8="}}, "bad_request"),
         ({"action": "delete"}, "bad_request"),
         ({"action": "get", "name": "nobody"}, "not_found"),
@@ -143,5 +153,5 @@ def test_sql_looking_and_unicode_names_are_stored_literally(
 ) -> None:
     for name in ["Robert'); DROP TABLE identities;--", "Zoë Ñandú 李小龍"]:
         assert call(app, action="add", name=name, image=b64(photo["person_b_1.jpg"]))["ok"]
-        assert call(app, action="get", name=name)["name"] == name
+        assert call(app, action="get", name=name)["identity"] == name
     assert len(call(app, action="list")["identities"]) == 2

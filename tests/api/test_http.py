@@ -6,9 +6,12 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 
 from frs.api.app import Application, event_kind
+from tests.api.conftest import b64
 from tests.api.events import json_body, multipart, response_json, v1_event, v2_event
 
 EventBuilder = Callable[..., dict[str, Any]]
@@ -34,11 +37,18 @@ def test_event_kinds_are_recognised() -> None:
 def test_enrol_and_identify_with_every_body_encoding(
     app: Application, build: EventBuilder, photo: dict[str, bytes]
 ) -> None:
-    body, ctype = multipart({"file": photo["person_b_1.jpg"], "metadata": json.dumps({"team": "blue"})})
+    body, ctype = multipart({"image": photo["person_b_1.jpg"], "metadata": json.dumps({"team": "blue"})})
     status, added = send(
         app, build, "POST", "/galleries/site1/identities/Ardern/faces", body=body, content_type=ctype
     )
     assert status == 201 and added["identity"] == "Ardern" and added["created"] is True
+    assert set(added) == {"face_id", "identity", "bbox", "det_score", "quality", "face_count", "created"}
+
+    # The same image again: nothing is created, and the status says so.
+    status, again = send(
+        app, build, "POST", "/galleries/site1/identities/Ardern/faces", body=body, content_type=ctype
+    )
+    assert status == 200 and again["created"] is False and again["face_id"] == added["face_id"]
 
     status, raw = send(
         app,
@@ -50,27 +60,60 @@ def test_enrol_and_identify_with_every_body_encoding(
     )
     assert status == 201 and raw["identity"] == "Macron"
 
-    import base64
-
-    payload = {"image_base64": base64.b64encode(photo["person_b_2.jpg"]).decode()}
-    body, ctype = json_body(payload)
+    body, ctype = json_body({"image": b64(photo["person_b_2.jpg"]), "top_k": 1})
     status, result = send(
-        app,
-        build,
-        "POST",
-        "/galleries/site1/identify",
-        body=body,
-        content_type=ctype,
-        base64_body=False,
-        query={"top_k": "1"},
+        app, build, "POST", "/galleries/site1/identify", body=body, content_type=ctype, base64_body=False
     )
     assert status == 200 and result["faces"][0]["identity"] == "Ardern"
-    assert len(result["faces"][0]["candidates"]) == 1
+    assert result["faces"][0]["candidates"] == [
+        {"identity": "Ardern", "similarity": result["faces"][0]["similarity"]}
+    ]
 
     status, listing = send(app, build, "GET", "/galleries/site1/identities", query={"page_size": "1"})
-    assert status == 200 and [i["name"] for i in listing["identities"]] == ["Ardern"]
+    assert status == 200 and [i["identity"] for i in listing["identities"]] == ["Ardern"]
     status, got = send(app, build, "GET", "/galleries/site1/identities/Ardern")
     assert status == 200 and got["metadata"] == {"team": "blue"}
+
+
+@BUILDERS
+def test_older_image_field_names_are_still_accepted(
+    app: Application, build: EventBuilder, photo: dict[str, bytes]
+) -> None:
+    body, ctype = multipart({"file": photo["person_b_1.jpg"]})
+    status, added = send(
+        app, build, "POST", "/galleries/g/identities/Ardern/faces", body=body, content_type=ctype
+    )
+    assert status == 201 and added["identity"] == "Ardern"
+    body, ctype = multipart({"file": photo["person_b_2.jpg"], "file_b": photo["impostor_2.jpg"]})
+    status, pair = send(app, build, "POST", "/galleries/g/verify", body=body, content_type=ctype)
+    assert status == 200 and pair["match"] is False
+    payload = {
+        "image_base64": b64(photo["person_b_2.jpg"])["base64"],
+        "image_b_base64": b64(photo["person_b_1.jpg"])["base64"],
+    }
+    body, ctype = json_body(payload)
+    status, same = send(
+        app, build, "POST", "/galleries/g/verify", body=body, content_type=ctype, base64_body=False
+    )
+    assert status == 200 and same["match"] is True
+
+
+@BUILDERS
+def test_a_field_comes_from_the_query_or_the_body_not_both(
+    app: Application, build: EventBuilder, photo: dict[str, bytes]
+) -> None:
+    body, ctype = json_body({"image": b64(photo["person_b_2.jpg"]), "top_k": 3})
+    status, error = send(
+        app, build, "POST", "/galleries/g/identify", body=body, content_type=ctype, base64_body=False,
+        query={"top_k": "2"},
+    )  # fmt: skip
+    assert status == 400 and error["error"]["code"] == "bad_request" and "top_k" in error["error"]["message"]
+    status, fine = send(
+        app, build, "POST", "/galleries/g/identify", body=photo["person_b_2.jpg"], content_type="image/jpeg",
+        query={"top_k": "2", "target_fpir": "0.05", "quality_filter": "low"},
+    )  # fmt: skip
+    assert status == 200 and fine["operating_point"]["target_fpir"] == 0.05
+    assert fine["operating_point"]["quality_filter"] == "low"
 
 
 @BUILDERS
@@ -85,37 +128,38 @@ def test_verify_delete_and_detect(app: Application, build: EventBuilder, photo: 
     )
     assert status == 201 and added["identity"] == "Zoë A"  # percent-encoded path parameters are decoded
 
-    body, ctype = multipart({"file": photo["person_b_2.jpg"], "name": "Zoë A"})
+    body, ctype = multipart({"image": photo["person_b_2.jpg"], "name": "Zoë A"})
     status, verdict = send(app, build, "POST", "/galleries/g/verify", body=body, content_type=ctype)
-    assert status == 200 and verdict["match"] is True
+    assert status == 200 and verdict["match"] is True and verdict["identity"] == "Zoë A"
 
-    body, ctype = multipart({"file": photo["person_b_2.jpg"], "file_b": photo["impostor_2.jpg"]})
+    body, ctype = multipart({"image": photo["person_b_2.jpg"], "image_b": photo["impostor_2.jpg"]})
     status, pair = send(app, build, "POST", "/galleries/g/verify", body=body, content_type=ctype)
-    assert status == 200 and pair["match"] is False
+    assert status == 200 and pair["match"] is False and "identity" not in pair
 
     status, detected = send(app, build, "POST", "/detect", body=photo["newton.png"], content_type="image/png")
     assert status == 200 and len(detected["faces"]) == 1
+    assert set(detected["faces"][0]) == {"bbox", "det_score", "landmarks", "quality"}
 
     status, gone = send(app, build, "DELETE", f"/galleries/g/faces/{added['face_id']}")
-    assert status == 200 and gone["deleted_face"] == added["face_id"]
+    assert status == 200 and gone == {"face_id": added["face_id"], "identity": "Zoë A"}
     status, deleted = send(app, build, "DELETE", "/galleries/g/identities/Zo%C3%AB%20A")
-    assert status == 200 and deleted["deleted"] == "Zoë A"
+    assert status == 200 and deleted == {"identity": "Zoë A", "faces_removed": 0}
     status, missing = send(app, build, "GET", "/galleries/g/identities/Zo%C3%AB%20A")
     assert status == 404 and missing["error"]["code"] == "not_found"
 
 
 @BUILDERS
 def test_seed_aliases(app: Application, build: EventBuilder, photo: dict[str, bytes]) -> None:
-    body, ctype = multipart({"file": photo["person_a_1.jpg"]})
+    body, ctype = multipart({"image": photo["person_a_1.jpg"]})
     status, added = send(
         app, build, "POST", "/add_identity", body=body, content_type=ctype, query={"name": "Macron"}
     )
     assert status == 201 and added["identity"] == "Macron"
-    body, ctype = multipart({"file": photo["person_a_2.jpg"]})
+    body, ctype = multipart({"image": photo["person_a_2.jpg"]})
     status, result = send(app, build, "POST", "/recognize", body=body, content_type=ctype)
     assert status == 200 and result["faces"][0]["identity"] == "Macron"
     status, listing = send(app, build, "GET", "/galleries/default/identities")
-    assert [i["name"] for i in listing["identities"]] == ["Macron"]
+    assert [i["identity"] for i in listing["identities"]] == ["Macron"]
 
 
 @BUILDERS
@@ -171,7 +215,7 @@ SEVEN_MB = b"\xff\xd8" + b"\0" * (7 * 1024 * 1024)
         (
             "POST",
             "/detect",
-            {"body": b'{"image_base64": 12}', "content_type": "application/json", "base64_body": False},
+            {"body": b'{"image": 12}', "content_type": "application/json", "base64_body": False},
             400,
             "bad_request",
         ),
@@ -287,3 +331,35 @@ def test_unexpected_errors_are_500_without_a_trace(app: Application, monkeypatch
     }
     direct = app({"action": "detect", "image": {"base64": "aGVsbG8="}}, None)
     assert direct["ok"] is False and direct["error"]["code"] == "internal_error"
+
+
+@BUILDERS
+@pytest.mark.parametrize(
+    ("path", "query"),
+    [
+        ("/galleries/g/identify", {"target_fpir": "0"}),
+        ("/galleries/g/identify", {"quality_filter": "best"}),
+        ("/galleries/g/identify", {"top_k": "1000"}),
+        ("/galleries/g/verify", {"target_far": "1", "name": "a"}),
+        ("/galleries/g/identities/a/faces", {"quality_filter": "auto"}),
+    ],
+)
+def test_bad_options_are_400(app: Application, build: EventBuilder, path: str, query: dict[str, str]) -> None:
+    status, body = send(app, build, "POST", path, body=b"x", content_type="image/jpeg", query=query)
+    assert status == 400 and body["error"]["code"] == "bad_request"
+
+
+@BUILDERS
+def test_a_face_below_the_filter_is_422_low_quality(
+    app: Application, build: EventBuilder, photo: dict[str, bytes]
+) -> None:
+    bgr = cv2.imdecode(np.frombuffer(photo["person_b_1.jpg"], np.uint8), cv2.IMREAD_COLOR)
+    assert bgr is not None
+    dim = cv2.imencode(".jpg", np.clip(bgr.astype(np.float32) * 0.05 + 0.5, 0, 255).astype(np.uint8))[1]
+    status, body = send(
+        app, build, "POST", "/galleries/g/identities/a/faces", body=dim.tobytes(), content_type="image/jpeg",
+        query={"quality_filter": "high"},
+    )  # fmt: skip
+    assert status == 422 and body["error"]["code"] == "low_quality"
+    assert "LOW_BRIGHTNESS" in body["error"]["details"]["reasons"]
+    assert body["error"]["details"]["quality"]["brightness"] < 0.08

@@ -41,7 +41,7 @@ def all_listed(base: str) -> list[str]:
     for _ in range(100):
         query = urllib.parse.urlencode({"page_size": 7, **({"page_token": token} if token else {})})
         page = get_json(f"{base}/galleries/{GALLERY}/identities?{query}")  # small pages: paging is exercised
-        names.extend(i["name"] for i in page["identities"])
+        names.extend(i["identity"] for i in page["identities"])
         token = page["next_page_token"]
         if token is None:
             return names

@@ -55,7 +55,7 @@ def test_seed_curl_flow(server: str, testdata: Path) -> None:
     assert isinstance(faces, list) and faces[0]["identity"] == "Jacinda"
     assert result["threshold"] == MATCH_THRESHOLD  # `frs --threshold` reached the served application
     status, listing = curl(f"{server}/galleries/default/identities")
-    assert status == 200 and [i["name"] for i in listing["identities"]] == ["Jacinda"]
+    assert status == 200 and [i["identity"] for i in listing["identities"]] == ["Jacinda"]
 
 
 def test_det_threshold_option_reaches_the_served_application(
@@ -70,7 +70,7 @@ def test_det_threshold_option_reaches_the_served_application(
     status, detected = curl("-X", "POST", "-F", f"file=@{photo}", f"{server}/detect")
     assert status == 200
     assert len(detected["faces"]) == len(expected)
-    assert min(f["score"] for f in detected["faces"]) >= DET_THRESHOLD
+    assert min(f["det_score"] for f in detected["faces"]) >= DET_THRESHOLD
 
 
 def test_raw_body_and_errors_over_http(server: str, testdata: Path) -> None:

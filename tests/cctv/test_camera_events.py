@@ -37,7 +37,7 @@ def test_a_watchlisted_person_gives_exactly_one_alert(
     assert message["source"] == {"bucket": camera.bucket, "key": item.key}
     assert message["captured_at"] == "2024-05-01T12:00:00.000Z"  # from the key, not the upload time
     assert message["similarity"] > 0.5 and len(message["bbox"]) == 4
-    assert 0 <= message["quality"]["overall"] <= 1 and message["quality"]["face_size"] > 100
+    assert 0 <= message["quality"]["score"] <= 1 and message["quality"]["face_px"] > 100
     assert len(message["event_id"]) == 32
     assert message["result"] == f"s3://{camera.bucket}/results/gate/2024-05-01T12-00-00Z.jpg.json"
 

@@ -57,6 +57,13 @@ def test_a_clip_of_two_people_gives_two_tracks_with_the_right_identities_and_tim
     assert first["watchlist"] is True and second["watchlist"] is False
     assert first["similarity"] > 0.5 and second["similarity"] > 0.5
     assert 0.0 <= first["best"]["time_s"] <= 2.5 and len(first["best"]["bbox"]) == 4
+    # Tracks are decided at identify's operating point for this gallery (3 enrolled faces), not the pack's
+    # fixed 1:1 threshold.
+    point = app.service.identify_operating_point(3)
+    assert result["threshold"] == round(point.threshold, 4)
+    assert result["operating_point"]["basis"] == "target_fpir"
+    assert result["operating_point"]["gallery_size"] == 3
+    assert 0 <= first["best"]["quality"]["score"] <= 1
     # One alert for the watchlisted track, none for B; the clip's temporary copy is gone.
     (delivered,) = alert_queue.drain()
     assert delivered.attributes["identity"] == "A"
@@ -122,3 +129,19 @@ def test_a_clip_that_would_outrun_the_invocation_stops_with_a_clear_error(
     # With time to spare the same clip is analysed.
     again = camera.put("cameras/gate/fast.mp4", a_then_b)
     assert app(records_event(again), _Context(remaining_ms=60_000))["records"][0]["tracks"] == 2
+
+
+def test_a_clip_is_decided_at_the_configured_threshold_like_identify(
+    cctv_settings: Settings, camera: Camera, alert_queue: AlertQueue, a_then_b: bytes, scratch: Path
+):
+    """FRS_MATCH_THRESHOLD overrides the target FPIR for clips as for identify: at 0.99 nobody is named."""
+    item = camera.put("cameras/gate/strict.mp4", a_then_b)
+    summary = _app(cctv_settings, match_threshold=0.99)(records_event(item), None)
+
+    assert summary["records"][0]["status"] == "ok"
+    result = camera.results()["results/gate/strict.mp4.json"]
+    assert result["threshold"] == 0.99 and result["operating_point"]["source"] == "configured"
+    assert [t["identity"] for t in result["tracks"]] == [None, None]
+    assert [t["reason"] for t in result["tracks"]] == ["below_threshold", "below_threshold"]
+    assert result["tracks"][0]["candidates"][0]["identity"] == "A"
+    assert alert_queue.drain() == []

@@ -20,7 +20,7 @@ def _near(person: str, noise: float = 0.25) -> npt.NDArray[np.float32]:
 
 
 def face(person: str, t: float, x: float, quality: float = 1.0, size: float = 80) -> Observation:
-    return Observation(t, (x, 100, x + size, 100 + size), _near(person), 0.9, quality, {"overall": quality})
+    return Observation(t, (x, 100, x + size, 100 + size), _near(person), 0.9, quality, {"score": quality})
 
 
 def test_one_person_standing_still_is_one_track():

@@ -51,7 +51,7 @@ def test_add_identify_get_list_delete(cli: Cli, testdata: Path, blank: Path) -> 
     assert [r["image"] for r in results] == [one, two, str(blank)]
     assert (results[0]["created"], results[0]["face_id"]) == (False, first["face_id"])  # same photo again
     assert (results[1]["created"], results[1]["face_count"]) == (True, 2)
-    assert results[2]["error"]["code"] == "no_face" and results[2]["name"] == "Jacinda"
+    assert results[2]["error"]["code"] == "no_face" and results[2]["identity"] == "Jacinda"
 
     code, found = cli("identify", two, "--gallery", "site1", "--top-k", "3")
     assert code == 0 and found["faces"][0]["identity"] == "Jacinda"
@@ -61,12 +61,12 @@ def test_add_identify_get_list_delete(cli: Cli, testdata: Path, blank: Path) -> 
     code, person = cli("--gallery", "site1", "get", "Jacinda")  # global option before the command
     assert code == 0 and person["face_count"] == 2 and person["metadata"] == {"team": "nz"}
     code, page = cli("list", "--prefix", "Ja", "--gallery", "site1")
-    assert code == 0 and [i["name"] for i in page["identities"]] == ["Jacinda"]
+    assert code == 0 and [i["identity"] for i in page["identities"]] == ["Jacinda"]
 
     code, removed = cli("delete-face", results[1]["face_id"], "--gallery", "site1")
-    assert code == 0 and removed == {"deleted_face": results[1]["face_id"], "identity": "Jacinda"}
+    assert code == 0 and removed == {"face_id": results[1]["face_id"], "identity": "Jacinda"}
     code, deleted = cli("delete", "Jacinda", "--gallery", "site1")
-    assert code == 0 and deleted == {"deleted": "Jacinda", "faces_removed": 1}
+    assert code == 0 and deleted == {"identity": "Jacinda", "faces_removed": 1}
     code, gone = cli("get", "Jacinda", "--gallery", "site1")
     assert code == 2 and gone["error"]["code"] == "not_found"
 
@@ -91,7 +91,7 @@ def test_enroll_a_directory_and_report_the_skips(
     assert set(reasons) == {"stray.jpg", "notes.txt", "blank.png"}
     assert reasons["blank.png"].startswith("no_face")
     code, page = cli("list", "--gallery", "team")
-    assert [(i["name"], i["face_count"]) for i in page["identities"]] == [("ann", 2), ("bob", 1)]
+    assert [(i["identity"], i["face_count"]) for i in page["identities"]] == [("ann", 2), ("bob", 1)]
 
 
 @pytest.mark.parametrize(
@@ -152,4 +152,32 @@ def test_options_after_the_command_override_the_environment(
     code, loose = cli("verify", photo, str(testdata / "person_b_2.jpg"), "--threshold", "0.2")
     assert code == 0 and loose["threshold"] == 0.2 and loose["match"] is True
     code, detected = cli("detect", str(testdata / "solvay_conference_1927.jpg"), "--det-threshold", "0.8")
-    assert code == 0 and min(f["score"] for f in detected["faces"]) >= 0.8
+    assert code == 0 and min(f["det_score"] for f in detected["faces"]) >= 0.8
+
+
+def test_identify_and_add_take_the_decision_options(cli: Cli, testdata: Path, tmp_path: Path) -> None:
+    import cv2
+
+    one, two = testdata / "person_b_1.jpg", str(testdata / "person_b_2.jpg")
+    blurred = tmp_path / "blurred.png"
+    image = cv2.imread(str(testdata / "person_a_1.jpg"))
+    assert image is not None
+    image = cv2.resize(
+        image, (300, round(300 * image.shape[0] / image.shape[1])), interpolation=cv2.INTER_AREA
+    )
+    cv2.imwrite(str(blurred), cv2.GaussianBlur(image, (0, 0), 8.0))
+    code, added = cli("add", "Jacinda", str(one), str(blurred), "--quality-filter", "medium")
+    assert code == 0  # the batch succeeds: the blurred photo is refused on its own
+    assert added["results"][0]["created"] is True
+    refused = added["results"][1]
+    assert refused["error"]["code"] == "low_quality" and refused["image"] == str(blurred)
+    # The default pack (open) judges this one by YuNet's confidence as much as by sharpness.
+    assert set(refused["error"]["details"]["reasons"]) & {"LOW_SHARPNESS", "LOW_CONFIDENCE"}
+    code, found = cli("identify", two, "--target-fpir", "0.05", "--quality-filter", "low", "--top-k", "1")
+    assert code == 0 and found["faces"][0]["identity"] == "Jacinda"
+    assert (
+        found["operating_point"]["target_fpir"] == 0.05
+        and found["operating_point"]["quality_filter"] == "low"
+    )
+    code, bad = cli("identify", two, "--target-fpir", "2")
+    assert code == 2 and bad["error"]["code"] == "bad_request"

@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -14,7 +15,7 @@ from PIL import Image
 from frs.cli.main import main
 
 
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, object], str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:
     code = main(["--pack", "embedded", *argv])
     captured = capsys.readouterr()
     return code, json.loads(captured.out), captured.err
@@ -31,10 +32,16 @@ def test_detect(capsys: pytest.CaptureFixture[str], testdata: Path) -> None:
 
 def test_verify_genuine_and_impostor(capsys: pytest.CaptureFixture[str], testdata: Path) -> None:
     code, same, _ = run(capsys, "verify", str(testdata / "person_b_1.jpg"), str(testdata / "person_b_2.jpg"))
-    assert code == 0 and same["match"] is True and same["threshold"] == 0.363
+    assert code == 0 and same["match"] is True
+    assert same["operating_point"] == {
+        "basis": "target_far",
+        "source": "calibrated",
+        "target_far": 0.001,
+        "false_match_rate": 0.001,
+    }
     code, other, _ = run(capsys, "verify", str(testdata / "person_b_1.jpg"), str(testdata / "impostor_1.jpg"))
-    assert code == 0 and other["match"] is False
-    assert isinstance(other["similarity"], float) and other["similarity"] < 0.363
+    assert code == 0 and other["match"] is False and other["threshold"] == same["threshold"]
+    assert isinstance(other["similarity"], float) and other["similarity"] < other["threshold"]
 
 
 def test_verify_threshold_option(capsys: pytest.CaptureFixture[str], testdata: Path) -> None:
@@ -63,7 +70,7 @@ def test_verify_names_the_image_without_a_face(
 def test_embed_returns_unit_vectors(capsys: pytest.CaptureFixture[str], testdata: Path) -> None:
     code, out, _ = run(capsys, "embed", str(testdata / "person_a_1.jpg"))
     assert code == 0 and out["pack"] == "embedded"
-    vector = out["faces"][0]["embedding"]  # type: ignore[index]
+    vector = out["faces"][0]["embedding"]
     assert len(vector) == 128
     assert abs(sum(v * v for v in vector) - 1.0) < 1e-3
 
@@ -78,12 +85,12 @@ def test_bad_files_exit_2_with_error_json(
     path = tmp_path / "input"
     path.write_bytes(content)
     exit_code, out, _ = run(capsys, "detect", str(path))
-    assert exit_code == 2 and out["error"]["code"] == code  # type: ignore[index]
+    assert exit_code == 2 and out["error"]["code"] == code
 
 
 def test_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     exit_code, out, _ = run(capsys, "detect", str(tmp_path / "nope.jpg"))
-    assert exit_code == 2 and out["error"]["code"] == "bad_request"  # type: ignore[index]
+    assert exit_code == 2 and out["error"]["code"] == "bad_request"
 
 
 def test_python_dash_m_entry_point(testdata: Path) -> None:
@@ -104,3 +111,17 @@ def test_python_dash_m_entry_point(testdata: Path) -> None:
         [sys.executable, "-m", "frs", "frobnicate"], capture_output=True, text=True, check=False, timeout=60
     )
     assert bad.returncode == 2 and "invalid choice" in bad.stderr
+
+
+def test_health_loads_the_pack(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "health")
+    assert code == 0 and out == {"status": "ok", "pack": "embedded", "dim": 128}
+
+
+def test_verify_target_far_option(capsys: pytest.CaptureFixture[str], testdata: Path) -> None:
+    pair = (str(testdata / "person_b_1.jpg"), str(testdata / "person_b_2.jpg"))
+    code, loose, _ = run(capsys, "verify", *pair, "--target-far", "0.05")
+    code2, strict, _ = run(capsys, "verify", *pair, "--target-far", "1e-6")
+    assert code == code2 == 0
+    assert loose["operating_point"]["target_far"] == 0.05 and strict["operating_point"]["target_far"] == 1e-6
+    assert loose["threshold"] < strict["threshold"]  # a rarer false accept needs a higher threshold

@@ -111,7 +111,7 @@ def test_rest_v1_events_match_routes() -> None:
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
-def test_add_events_carry_a_multipart_jpeg_in_field_file(version: str) -> None:
+def test_add_events_carry_a_multipart_jpeg_in_field_image(version: str) -> None:
     event = _load(EVENTS / f"apigw_{version}_add.json")
     assert event["isBase64Encoded"] is True
     headers = {k.lower(): v for k, v in event["headers"].items()}
@@ -119,16 +119,27 @@ def test_add_events_carry_a_multipart_jpeg_in_field_file(version: str) -> None:
     body = _body(event)
     assert body.endswith(f"--{boundary}--\r\n".encode())
     head, _, rest = body.partition(b"\r\n\r\n")
-    assert b'name="file"' in head
+    assert b'name="image"' in head
     assert rest.startswith(JPEG_MAGIC)
 
 
 @pytest.mark.parametrize("version", ["v1", "v2"])
-def test_identify_events_carry_json_image_base64(version: str) -> None:
+def test_identify_events_carry_a_json_image_object(version: str) -> None:
     event = _load(EVENTS / f"apigw_{version}_identify.json")
     assert event["isBase64Encoded"] is False
     body = json.loads(_body(event))
-    assert base64.b64decode(body["image_base64"], validate=True).startswith(JPEG_MAGIC)
+    assert base64.b64decode(body["image"]["base64"], validate=True).startswith(JPEG_MAGIC)
+
+
+def test_samples_use_only_the_current_names() -> None:
+    """The samples teach the vocabulary: no older field name (they stay accepted, tests/api covers them)."""
+    older = {"file", "file_b", "image_base64", "image_b_base64", "s3"}
+    for name, event in _events("direct").items():
+        assert not older & set(event), name
+    for kind in ("http_v2", "rest_v1"):
+        for name, event in _events(kind).items():
+            body = _body(event)
+            assert b'name="file' not in body and b"image_base64" not in body, name
 
 
 # -- the events against the real handler ---------------------------------------------------------------------
@@ -194,15 +205,20 @@ def test_direct_events_work_in_sequence(real_handler: ModuleType) -> None:
         expected_ok = name != "delete_face"
         assert results[name]["ok"] is expected_ok, (name, results[name])
     assert results["health"]["pack"] == "embedded"
-    assert len(results["detect"]["faces"]) == 1
+    assert len(results["detect"]["faces"]) == 1 and results["detect"]["faces"][0]["quality"]["issues"] == []
     assert results["verify"]["match"] is True
+    assert results["verify"]["operating_point"]["basis"] == "target_far"
     assert results["add"]["identity"] == "person_b" and results["add"]["created"] is True
     assert results["get"]["metadata"] == {"source": "events/add.json"}
-    assert [i["name"] for i in results["list"]["identities"]] == ["person_b"]
-    assert results["identify"]["faces"][0]["identity"] == "person_b"
+    assert [i["identity"] for i in results["list"]["identities"]] == ["person_b"]
+    face = results["identify"]["faces"][0]
+    assert face["identity"] == "person_b" and face["reason"] is None
+    assert results["identify"]["operating_point"]["target_fpir"] == 0.01
+    assert results["identify"]["operating_point"]["gallery_size"] == 1
     assert results["verify_name"]["match"] is True and results["verify_name"]["threshold"] == 0.4
+    assert results["verify_name"]["identity"] == "person_b"
     assert results["delete_face"]["error"]["code"] == "not_found"  # the sample face id is never enrolled
-    assert results["delete"]["faces_removed"] == 1
+    assert results["delete"] == {"ok": True, "identity": "person_b", "faces_removed": 1}
     assert _direct(real_handler, "list")["identities"] == []
 
 
@@ -211,6 +227,6 @@ def test_api_gateway_events_work_in_sequence(real_handler: ModuleType, version: 
     status, added = _http(real_handler, f"apigw_{version}_add")
     assert status == 201 and added["identity"] == "person_b"
     status, listed = _http(real_handler, f"apigw_{version}_list")
-    assert status == 200 and [i["name"] for i in listed["identities"]] == ["person_b"]
+    assert status == 200 and [i["identity"] for i in listed["identities"]] == ["person_b"]
     status, identified = _http(real_handler, f"apigw_{version}_identify")
     assert status == 200 and identified["faces"][0]["identity"] == "person_b"

@@ -59,6 +59,7 @@ def test_empty_gallery(gallery: Gallery, faces: FaceMaker, pack: PackInfo) -> No
     assert gallery.list().identities == ()
     assert gallery.list().next_page_token is None
     assert gallery.search(np.stack([query, query]), pack=pack, top_k=3) == [[], []]
+    assert gallery.face_count() == 0
     assert error_code(gallery.get, "nobody") == "not_found"
     assert error_code(gallery.delete_identity, "nobody") == "not_found"
     assert error_code(gallery.delete_face, str(uuid.uuid4())) == "not_found"
@@ -145,9 +146,12 @@ def test_list_pagination_prefix_and_stability(gallery: Gallery, faces: FaceMaker
 def test_delete_identity_and_face(gallery: Gallery, faces: FaceMaker, pack: PackInfo) -> None:
     a1 = gallery.add_face("A", faces.face("a1"), pack=pack)
     gallery.add_face("A", faces.face("a2"), pack=pack)
+    gallery.add_face("A", faces.face("a2"), pack=pack)  # the same image again is no new face
     b1 = gallery.add_face("B", faces.face("b1"), pack=pack)
+    assert gallery.face_count() == 3  # faces, not identities: the N of the open-set operating point
 
     removed = gallery.delete_face(b1.face_id)
+    assert gallery.face_count() == 2
     assert (removed.face_id, removed.identity, removed.image_sha256) == (
         b1.face_id,
         "B",
@@ -160,6 +164,7 @@ def test_delete_identity_and_face(gallery: Gallery, faces: FaceMaker, pack: Pack
     assert error_code(gallery.identity_similarity, "B", faces.embedding("b1"), pack=pack) == "not_found"
 
     assert gallery.delete_identity("A") == 2
+    assert gallery.face_count() == 0
     assert gallery.search(faces.embedding("a1")[None, :], pack=pack, top_k=5) == [[]]  # nothing left to find
     assert error_code(gallery.get, "A") == "not_found"
     assert error_code(gallery.delete_face, a1.face_id) == "not_found"

@@ -30,28 +30,49 @@ def _http(status: int, check: Check) -> Check:
 PHASES: dict[str, list[tuple[str, Check]]] = {
     "direct": [
         ("health", _ok(lambda a: a["pack"] == PACK and a["dim"] == 128)),
-        ("detect", _ok(lambda a: len(a["faces"]) == 1 and a["image"] == {"width": 160, "height": 201})),
+        (
+            "detect",
+            _ok(
+                lambda a: (
+                    len(a["faces"]) == 1
+                    and a["image"] == {"width": 160, "height": 201}
+                    and set(a["faces"][0]) == {"bbox", "det_score", "landmarks", "quality"}
+                )
+            ),
+        ),
         ("detect_s3", _ok(lambda a: len(a["faces"]) == 1)),
         ("verify", _ok(lambda a: a["match"] is True)),
         ("add", _ok(lambda a: a["identity"] == "person_b" and a["created"] is True)),
         ("get", _ok(lambda a: a["metadata"] == {"source": "events/add.json"})),
-        ("list", _ok(lambda a: [i["name"] for i in a["identities"]] == ["person_b"])),
-        ("identify", _ok(lambda a: a["faces"][0]["identity"] == "person_b")),
-        ("verify_name", _ok(lambda a: a["match"] is True and a["threshold"] == 0.4)),
+        ("list", _ok(lambda a: [i["identity"] for i in a["identities"]] == ["person_b"])),
+        (
+            "identify",
+            _ok(
+                lambda a: (
+                    a["faces"][0]["identity"] == "person_b"
+                    and a["faces"][0]["reason"] is None
+                    and a["operating_point"]["gallery_size"] == 1
+                )
+            ),
+        ),
+        (
+            "verify_name",
+            _ok(lambda a: a["match"] is True and a["threshold"] == 0.4 and a["identity"] == "person_b"),
+        ),
         # The sample face id is never enrolled: the documented answer is not_found.
         ("delete_face", lambda a: a["ok"] is False and a["error"]["code"] == "not_found"),
-        ("delete", _ok(lambda a: a["faces_removed"] == 1)),
+        ("delete", _ok(lambda a: a["identity"] == "person_b" and a["faces_removed"] == 1)),
     ],
     "rest_v1": [
         ("apigw_v1_add", _http(201, lambda b: b["identity"] == "person_b")),
-        ("apigw_v1_list", _http(200, lambda b: [i["name"] for i in b["identities"]] == ["person_b"])),
+        ("apigw_v1_list", _http(200, lambda b: [i["identity"] for i in b["identities"]] == ["person_b"])),
         ("apigw_v1_identify", _http(200, lambda b: b["faces"][0]["identity"] == "person_b")),
     ],
     "http_v2": [
         ("apigw_v2_health", _http(200, lambda b: b["pack"] == PACK)),
         ("apigw_v2_detect", _http(200, lambda b: len(b["faces"]) == 1)),
         ("apigw_v2_add", _http(201, lambda b: b["identity"] == "person_b")),
-        ("apigw_v2_list", _http(200, lambda b: [i["name"] for i in b["identities"]] == ["person_b"])),
+        ("apigw_v2_list", _http(200, lambda b: [i["identity"] for i in b["identities"]] == ["person_b"])),
         ("apigw_v2_identify", _http(200, lambda b: b["faces"][0]["identity"] == "person_b")),
     ],
 }

@@ -73,17 +73,18 @@ def test_a_sharp_frontal_well_lit_face_has_no_issue(sharp: Face) -> None:
     assert 0.2 < quality.brightness < 0.9
     body = quality.to_dict()
     assert set(body) == {
-        "overall",
-        "face_size",
+        "score",
+        "face_px",
         "interocular",
         "sharpness",
         "pose",
         "brightness",
         "contrast",
-        "detection_score",
+        "det_score",
         "issues",
     }
-    assert body["issues"] == []
+    assert body["issues"] == [] and body["score"] == round(quality.overall, 3)
+    assert body["face_px"] == round(quality.face_size, 1) and body["det_score"] == round(sharp.score, 4)
 
 
 def test_blur_lowers_sharpness_and_is_flagged(sharp: Face) -> None:

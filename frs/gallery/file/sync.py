@@ -59,6 +59,7 @@ class _Version:
     db: GalleryDB | None = None
     pack: PackInfo | None = None
     matcher: Matcher | None = field(default=None, repr=False)
+    faces: int | None = None  # face count, once asked for before the matcher is built
 
     def close(self) -> None:
         if self.db is not None:
@@ -137,6 +138,18 @@ class SyncedGallery:
             version.matcher = self._ann.matcher(version.db, version.matcher, version.etag)
             matcher = version.matcher
         return matcher.search(queries, top_k)
+
+    def face_count(self) -> int:
+        """Faces in the current version: counted once per version (the matrix knows it once loaded)."""
+        with self._lock:
+            version = self._current()
+            if version.db is None:
+                return 0
+            if version.matcher is not None:
+                return version.matcher.face_count
+            if version.faces is None:
+                version.faces = version.db.face_count()
+            return version.faces
 
     def identity_similarity(self, name: str, embedding: Embedding, *, pack: PackInfo) -> float:
         """Max similarity between ``embedding`` and the faces of ``name``.

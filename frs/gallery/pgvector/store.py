@@ -12,10 +12,11 @@ Validation and error codes are shared with the SQLite backend (:mod:`frs.gallery
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from frs.config import Settings
 from frs.errors import FRSError
@@ -43,6 +44,12 @@ from frs.gallery.validation import (
     validate_top_k,
 )
 from frs.packs.info import PackInfo
+
+#: Seconds a gallery's face count is reused (the Settings' sync TTL when opened through the factory): other
+#: instances' writes show up within this long, this instance's own writes at once.
+DEFAULT_COUNT_TTL = 5.0
+
+T = TypeVar("T")
 
 _FACE_COLUMNS = "f.face_id, f.pack, f.dim, f.det_score, f.bbox, f.image_sha256, f.created_at"
 
@@ -91,12 +98,23 @@ class PgVectorGallery:
     nothing (like the SQLite backend, which creates no file).
     """
 
-    def __init__(self, db: Database, name: str, *, ef_search: int = DEFAULT_EF_SEARCH) -> None:
+    def __init__(
+        self,
+        db: Database,
+        name: str,
+        *,
+        ef_search: int = DEFAULT_EF_SEARCH,
+        count_ttl: float = DEFAULT_COUNT_TTL,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.name = name
         self._db = db
         self._ef_search = ef_search
         self._id: int | None = None
         self._pack: PackInfo | None = None  # cached once seen committed: a bound gallery never unbinds
+        self._count_ttl = count_ttl
+        self._clock = clock
+        self._count: tuple[float, int] | None = None  # (when counted, faces)
 
     # ----- the gallery row ---------------------------------------------------------------------------------
 
@@ -200,7 +218,7 @@ class PgVectorGallery:
                 results[i] = _add_one(conn, gallery_id, name, face, meta, pack)
             return [results[i] for i in range(len(checked))]
 
-        return self._db.run(work)
+        return self._written(self._db.run(work))
 
     def delete_identity(self, name: str) -> int:
         """Delete an identity and all its faces; returns how many faces were removed."""
@@ -213,7 +231,7 @@ class PgVectorGallery:
             conn.execute("DELETE FROM frs.identities WHERE id = %s", (identity_id,))
             return int(removed)
 
-        return self._db.run(work)
+        return self._written(self._db.run(work))
 
     def delete_face(self, face_id: str) -> FaceRecord:
         """Delete one face; the identity stays (possibly with zero faces)."""
@@ -233,7 +251,12 @@ class PgVectorGallery:
             assert owner is not None
             return _face_record(str(owner[0]), row[:7])
 
-        return self._db.run(work)
+        return self._written(self._db.run(work))
+
+    def _written(self, result: T) -> T:
+        """``result`` of a committed write, after forgetting the face count it changed."""
+        self._count = None
+        return result
 
     # ----- reads -------------------------------------------------------------------------------------------
 
@@ -253,6 +276,24 @@ class PgVectorGallery:
             return search_gallery(conn, gallery_id, pack.dim, queries, top_k, self._ef_search)
 
         return self._db.run(work)
+
+    def face_count(self) -> int:
+        """Enrolled faces, counted at most every ``count_ttl`` seconds (an index-only count on
+        ``faces_gallery_seq``; a search costs more than it, but not every identify needs to pay it)."""
+        cached = self._count
+        if cached is not None and self._clock() - cached[0] < self._count_ttl:
+            return cached[1]
+
+        def work(conn: Connection) -> int:
+            row = conn.execute(
+                "SELECT count(*) FROM frs.faces WHERE gallery_id = %s", (self._read_id(conn),)
+            ).fetchone()
+            return int(row[0]) if row is not None else 0
+
+        counted_at = self._clock()
+        faces = self._db.run(work)
+        self._count = (counted_at, faces)
+        return faces
 
     def identity_similarity(self, name: str, embedding: Embedding, *, pack: PackInfo) -> float:
         """Max similarity between ``embedding`` and the faces of ``name``; ``not_found`` if unknown."""
@@ -429,4 +470,5 @@ def open_pgvector_gallery(
         raise FRSError("storage_misconfigured", f"ef_search must be an integer from 1 to {EF_SEARCH_MAX}")
     db = database_for(uri, settings)
     ensure_schema(db)
-    return PgVectorGallery(db, name, ef_search=ef_search)
+    count_ttl = settings.sync_ttl if settings is not None else DEFAULT_COUNT_TTL
+    return PgVectorGallery(db, name, ef_search=ef_search, count_ttl=count_ttl)

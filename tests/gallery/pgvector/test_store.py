@@ -311,3 +311,19 @@ def test_hnsw_index_is_used_and_recall_matches_exact(pg_server: PgServer) -> Non
     fresh = FaceMaker().face("late-arrival", dim=dim)
     g.add_face("late", fresh, pack=pack)
     assert g.search(fresh.embedding[None, :], pack=pack, top_k=1)[0][0].name == "late"
+
+
+def test_the_face_count_is_cached_for_the_ttl_and_forgotten_on_own_writes(
+    pg_server: PgServer, faces: FaceMaker
+) -> None:
+    now = [0.0]
+    name = f"g_{uuid.uuid4().hex[:12]}"
+    mine = open_pgvector_gallery(pg_server.uri, name)
+    counted = PgVectorGallery(mine._db, name, count_ttl=5.0, clock=lambda: now[0])
+    assert counted.face_count() == 0
+    counted.add_face("A", faces.face("a1"), pack=TEST_PACK)
+    assert counted.face_count() == 1  # its own write: counted again at once
+    mine.add_face("B", faces.face("b1"), pack=TEST_PACK)  # another instance's write
+    assert counted.face_count() == 1  # within the TTL the cached count answers
+    now[0] = 5.0
+    assert counted.face_count() == 2

@@ -1,0 +1,328 @@
+"""Every operation of the API, declared once: its parameters (type, default, meaning) and its service call.
+
+The direct-event adapter (:mod:`frs.api.direct`), the HTTP routes (:mod:`frs.api.routes`), the OpenAPI
+document (:mod:`frs.api.openapi`) and the README's vocabulary tables (:mod:`frs.api.reference`) are all
+derived from :data:`OPERATIONS`, so a parameter is named, typed and described in one place.
+
+Where a parameter comes from depends on the surface, never on the operation: a direct event carries every
+parameter as a member; an HTTP request takes the ones its path names from the path, the images from the body,
+and the rest from the query string or the body's fields (JSON members or multipart fields).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from frs.api.params import optional_bool, optional_float, optional_int, optional_object, optional_str
+from frs.config import QUALITY_FILTERS
+from frs.errors import FRSError
+from frs.gallery.validation import MAX_IDENTITY_NAME, MAX_PAGE_SIZE, MAX_TOP_K
+from frs.service import FaceService
+
+ParamType = Literal["string", "integer", "number", "boolean", "object", "image"]
+#: How a field of each type is read (query strings carry numbers and booleans as text); images are the
+#: adapters' business.
+_READERS: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
+    "string": optional_str,
+    "integer": optional_int,
+    "number": optional_float,
+    "boolean": optional_bool,
+    "object": optional_object,
+}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One request parameter. The same name means the same thing in every operation that takes it."""
+
+    name: str
+    type: ParamType
+    description: str
+    default: Any = None  # applied when absent (None: absent stays None; the service may apply a setting)
+    default_doc: str | None = None  # how the docs state a default the service takes from a setting
+    required: bool = False
+    schema: Mapping[str, Any] = field(default_factory=dict)  # JSON-schema constraints, for OpenAPI
+    aliases: tuple[str, ...] = ()  # older names still accepted (documented as such; never in answers)
+
+    def read(self, source: Mapping[str, Any]) -> Any:
+        """This parameter's value in ``source`` (a direct event, or an HTTP request's fields), typed."""
+        if self.required and source.get(self.name) is None:
+            raise FRSError("bad_request", f"'{self.name}' is required")
+        value = _READERS[self.type](source, self.name)
+        return self.default if value is None else value
+
+    def documented_default(self) -> str | None:
+        if self.default_doc is not None:
+            return self.default_doc
+        return None if self.default is None else str(self.default).lower()
+
+
+def _required(param: Param) -> Param:
+    return dataclasses.replace(param, required=True)
+
+
+_IMAGE_FORMS = '{"base64": ...} or {"s3": {"bucket", "key"}}'
+
+GALLERY = Param(
+    "gallery",
+    "string",
+    "gallery name: 1-64 characters of A-Z a-z 0-9 . _ -, not starting with '.' or '-'",
+    default="default",
+    schema={"minLength": 1, "maxLength": 64},
+)
+NAME = Param(
+    "name",
+    "string",
+    f"an identity's name: 1-{MAX_IDENTITY_NAME} characters, no control characters, no '/'; stored as given",
+    schema={"minLength": 1, "maxLength": MAX_IDENTITY_NAME},
+)
+FACE_ID = Param("face_id", "string", "an enrolled face's id (a UUID, from add or get)", required=True)
+IMAGE = Param(
+    "image",
+    "image",
+    f"the photo: {_IMAGE_FORMS} in JSON; a file field, or the whole body as image/jpeg|png|webp|bmp, in HTTP",
+    required=True,
+    aliases=("file", "image_base64", "s3"),
+)
+IMAGE_B = Param(
+    "image_b",
+    "image",
+    "a second photo to compare with (same forms as image)",
+    aliases=("file_b", "image_b_base64"),
+)
+METADATA = Param(
+    "metadata",
+    "object",
+    "JSON object stored with the identity (at most 4 KiB); replaces the stored one when given",
+)
+LARGEST = Param(
+    "largest",
+    "boolean",
+    "enrol the largest face when the photo has several (else several faces are refused)",
+    default=False,
+)
+TOP_K = Param(
+    "top_k",
+    "integer",
+    f"candidates listed per face, best first (1-{MAX_TOP_K})",
+    default=5,
+    schema={"minimum": 1, "maximum": MAX_TOP_K},
+)
+THRESHOLD = Param(
+    "threshold",
+    "number",
+    "explicit cosine-similarity threshold (-1 to 1); overrides the target rate",
+    schema={"minimum": -1, "maximum": 1},
+)
+TARGET_FPIR = Param(
+    "target_fpir",
+    "number",
+    "share of people not enrolled that a search may name (0 to 1, exclusive); the threshold follows from it "
+    "for this gallery's number of enrolled faces",
+    default_doc="FRS_TARGET_FPIR (0.01)",
+    schema={"exclusiveMinimum": 0, "exclusiveMaximum": 1},
+)
+TARGET_FAR = Param(
+    "target_far",
+    "number",
+    "share of impostor pairs that may match (0 to 1, exclusive); the threshold follows from it",
+    default_doc="FRS_TARGET_FAR (0.001)",
+    schema={"exclusiveMinimum": 0, "exclusiveMaximum": 1},
+)
+QUALITY_FILTER = Param(
+    "quality_filter",
+    "string",
+    "face quality a face must meet: " + " | ".join(QUALITY_FILTERS) + " (add refuses a face below it, "
+    "identify answers it low_quality)",
+    schema={"enum": list(QUALITY_FILTERS)},
+)
+PREFIX = Param("prefix", "string", "only identities whose name starts with this", schema={"maxLength": 128})
+PAGE_SIZE = Param(
+    "page_size",
+    "integer",
+    f"identities per page (1-{MAX_PAGE_SIZE})",
+    default=100,
+    schema={"minimum": 1, "maximum": MAX_PAGE_SIZE},
+)
+PAGE_TOKEN = Param("page_token", "string", "next_page_token of the previous page")
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation: what it takes and which service method answers it."""
+
+    name: str  # the direct event's action, and the operation's name in the docs
+    summary: str
+    params: tuple[Param, ...]
+    call: Callable[[FaceService, dict[str, Any]], dict[str, Any]]
+    response: str  # schema name in frs.api.schemas
+    errors: tuple[int, ...] = ()  # HTTP error statuses beyond 400
+    cli: tuple[str, ...] = ()  # the CLI commands that reach it
+    created_status: bool = False  # HTTP answers 201 when the result says "created": true, else 200
+
+    def arguments(
+        self, fields: Mapping[str, Any], load_image: Callable[[str], bytes | None], hint: str
+    ) -> dict[str, Any]:
+        """Every parameter's value: the fields typed by their declaration first, then the images (loaded
+        only once the rest is valid: an S3 read costs more than a check); ``hint`` says how to send a
+        missing required image."""
+        values = {p.name: p.read(fields) for p in self.params if p.type != "image"}
+        for param in self.images:
+            values[param.name] = load_image(param.name)
+            if param.required and values[param.name] is None:
+                raise FRSError("bad_request", f"'{param.name}' is required: {hint}")
+        return values
+
+    def run(self, service: FaceService, arguments: dict[str, Any]) -> dict[str, Any]:
+        return self.call(service, arguments)
+
+    @property
+    def images(self) -> tuple[Param, ...]:
+        return tuple(p for p in self.params if p.type == "image")
+
+
+#: Every image may be an S3 reference: 403 outside FRS_INPUT_BUCKET, 404 when the object is missing.
+IMAGE_ERRORS = (403, 404, 413, 415, 422, 503)
+
+OPERATIONS: tuple[Operation, ...] = (
+    Operation(
+        "health",
+        "Liveness and the loaded model pack",
+        (),
+        lambda s, a: s.health(),
+        "Health",
+        cli=("frs health",),
+    ),
+    Operation(
+        "detect",
+        "Detect faces: boxes, scores, 5 landmarks and quality",
+        (IMAGE,),
+        lambda s, a: s.detect(a["image"]),
+        "DetectResult",
+        IMAGE_ERRORS,
+        cli=("frs detect IMAGE",),
+    ),
+    Operation(
+        "add",
+        "Enrol a face for an identity",
+        (
+            GALLERY,
+            _required(NAME),
+            IMAGE,
+            METADATA,
+            LARGEST,
+            dataclasses.replace(QUALITY_FILTER, default_doc="FRS_ADD_QUALITY_FILTER (low)"),
+        ),
+        lambda s, a: s.add(
+            a["gallery"],
+            a["name"],
+            a["image"],
+            metadata=a["metadata"],
+            largest=a["largest"],
+            quality_filter=a["quality_filter"],
+        ),
+        "AddResult",
+        (*IMAGE_ERRORS, 409),
+        cli=("frs add NAME IMAGE...",),
+        created_status=True,
+    ),
+    Operation(
+        "identify",
+        "Who is in this picture? (every face)",
+        (
+            GALLERY,
+            IMAGE,
+            TOP_K,
+            THRESHOLD,
+            TARGET_FPIR,
+            dataclasses.replace(QUALITY_FILTER, default_doc="FRS_IDENTIFY_QUALITY_FILTER (none)"),
+        ),
+        lambda s, a: s.identify(
+            a["gallery"],
+            a["image"],
+            top_k=a["top_k"],
+            threshold=a["threshold"],
+            target_fpir=a["target_fpir"],
+            quality_filter=a["quality_filter"],
+        ),
+        "IdentifyResult",
+        (*IMAGE_ERRORS, 409),
+        cli=("frs identify IMAGE",),
+    ),
+    Operation(
+        "verify",
+        "Is this face that identity ('name'), or the same person as in a second image ('image_b')?",
+        (GALLERY, IMAGE, IMAGE_B, NAME, THRESHOLD, TARGET_FAR),
+        lambda s, a: s.verify(
+            a["gallery"],
+            a["image"],
+            image_b=a["image_b"],
+            name=a["name"],
+            threshold=a["threshold"],
+            target_far=a["target_far"],
+        ),
+        "VerifyResult",
+        (*IMAGE_ERRORS, 409),
+        cli=(
+            "frs verify IMAGE IMAGE_B",
+            "frs verify-identity NAME IMAGE",
+        ),
+    ),
+    Operation(
+        "get",
+        "An identity with its faces",
+        (GALLERY, _required(NAME)),
+        lambda s, a: s.get(a["gallery"], a["name"]),
+        "Identity",
+        (404, 503),
+        cli=("frs get NAME",),
+    ),
+    Operation(
+        "list",
+        "Identities, in name order, paginated",
+        (GALLERY, PREFIX, PAGE_SIZE, PAGE_TOKEN),
+        lambda s, a: s.list_identities(
+            a["gallery"], prefix=a["prefix"], page_size=a["page_size"], page_token=a["page_token"]
+        ),
+        "IdentityPage",
+        (503,),
+        cli=("frs list",),
+    ),
+    Operation(
+        "delete",
+        "Delete an identity and erase its embeddings",
+        (GALLERY, _required(NAME)),
+        lambda s, a: s.delete(a["gallery"], a["name"]),
+        "DeleteResult",
+        (404, 409, 503),
+        cli=("frs delete NAME",),
+    ),
+    Operation(
+        "delete_face",
+        "Delete one enrolled face",
+        (GALLERY, FACE_ID),
+        lambda s, a: s.delete_face(a["gallery"], a["face_id"]),
+        "DeleteFaceResult",
+        (404, 409, 503),
+        cli=("frs delete-face FACE_ID",),
+    ),
+)
+
+BY_NAME: dict[str, Operation] = {op.name: op for op in OPERATIONS}
+
+#: What only the CLI does (it reads local files and folders): (command, what).
+CLI_ONLY: tuple[tuple[str, str], ...] = (
+    (
+        "frs add NAME IMAGE IMAGE...",
+        "several photos of one identity in one gallery write, reported per photo",
+    ),
+    ("frs enroll DIR", "every DIR/<name>/<photo>, in batches, reported per photo"),
+    (
+        "frs embed IMAGE",
+        "every face with its embedding (embeddings leave FRS only where its operator runs it)",
+    ),
+    ("frs calibrate DATASET", "a pack's calibration record (see Operating points)"),
+)
