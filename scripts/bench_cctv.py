@@ -9,7 +9,7 @@ queue subscribed for the alerts), with a local gallery of two real people (A wat
 
 * frames: ``--frames`` S3 events of one 1280x720 frame each (person A's photo pasted in, face ~150 px); the
   median and p95 of the invocation time, next to ``FaceService.identify`` alone on the same frame (the
-  difference is S3, the cooldown, the result write and, until identify reports quality, a second detection);
+  difference is S3, the cooldown and the result write);
 * clips: a ``--clip-seconds`` 1280x720 clip at 15 fps (A, then B) at FRS_VIDEO_FPS=2: seconds of processing
   per second of clip;
 * burst: ``--burst`` frames of A, one second apart in capture time, sent as that many events by
