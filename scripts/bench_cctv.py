@@ -39,6 +39,9 @@ import cv2
 from frs.api.app import Application
 from frs.config import REPO_ROOT, Settings
 from frs.service import FaceService
+
+sys.path.insert(0, str(REPO_ROOT))  # the dev harness (moto server, clip writer) lives in harness/
+
 from harness.clips import Segment, scene_frame, write_clip
 from harness.messaging import subscribed_queue
 from harness.s3 import start_moto_endpoint
