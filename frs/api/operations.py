@@ -129,7 +129,7 @@ TARGET_FAR = Param(
     "target_far",
     "number",
     "share of impostor pairs that may match (0 to 1, exclusive); the threshold follows from it",
-    default_doc="FRS_TARGET_FAR (0.001)",
+    default_doc="FRS_TARGET_FAR (0.005)",
     schema={"exclusiveMinimum": 0, "exclusiveMaximum": 1},
 )
 QUALITY_FILTER = Param(

@@ -62,12 +62,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     evaluate.add_argument(
         "--target-fpir",
         type=_rate,
-        help="FPIR the default 1:N operating point aims at, with a calibrated pack (default 0.01)",
+        help="FPIR the default 1:N point aims at, with a calibrated pack (default FRS_TARGET_FPIR, 0.01)",
     )
     evaluate.add_argument(
         "--target-far",
         type=_rate,
-        help="FAR the default 1:1 operating point aims at, with a calibrated pack (default 0.001)",
+        help="FAR the default 1:1 point aims at, with a calibrated pack (default FRS_TARGET_FAR, 0.005)",
     )
     evaluate.add_argument(
         "--calibration",
@@ -112,14 +112,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def _targets(service: FaceService, args: argparse.Namespace) -> tuple[float, float]:
-    from frs.decision.operating_point import DEFAULT_TARGET_FAR, DEFAULT_TARGET_FPIR
-
-    # FRS_TARGET_FPIR / FRS_TARGET_FAR become Settings fields with the service's decision; until then (and
-    # for Settings without them) the decision module's defaults are the service's defaults too.
+    """The run's FPIR and FAR targets: the options, else the service's (FRS_TARGET_FPIR, FRS_TARGET_FAR)."""
     settings = service.settings
-    fpir = args.target_fpir or float(getattr(settings, "target_fpir", DEFAULT_TARGET_FPIR))
-    far = args.target_far or float(getattr(settings, "target_far", DEFAULT_TARGET_FAR))
-    return fpir, far
+    return args.target_fpir or settings.target_fpir, args.target_far or settings.target_far
 
 
 def _calibration(path: str) -> Calibration:
