@@ -8,15 +8,16 @@ ignored, so Settings is the only source; credentials still come from boto3's usu
 
 Clients are created once per service and policy and then shared by the whole process (warm invocations
 reuse their connections). boto3 sessions are not thread-safe, hence the lock.
+
+boto3 is imported on first use (it is ~75 ms of a cold start that a local gallery never needs);
+:func:`prepare` creates at INIT the clients a configuration will use, so the first request does not pay
+for them either.
 """
 
 from __future__ import annotations
 
 import threading
 from typing import Any
-
-import boto3
-from botocore.config import Config
 
 from frs.config import Settings
 
@@ -47,6 +48,9 @@ def client(service: str, settings: Settings, *, region: str | None = None) -> An
     with _lock:
         made = _clients.get(key)
         if made is None:
+            import boto3
+            from botocore.config import Config
+
             config = Config(
                 region_name=key[1],
                 retries={"mode": "standard", "total_max_attempts": key[3]},
@@ -58,3 +62,10 @@ def client(service: str, settings: Settings, *, region: str | None = None) -> An
             made = boto3.session.Session().client(service, config=config, endpoint_url=key[2])
             _clients[key] = made
         return made
+
+
+def prepare(settings: Settings) -> None:
+    """Create now (Lambda INIT) the S3 client that ``settings``' gallery or input bucket will use; the camera
+    path makes its own clients when the application is built."""
+    if settings.gallery_uri.startswith("s3://") or settings.input_bucket:
+        client("s3", settings)

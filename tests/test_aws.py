@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from frs import aws
-from frs.config import Settings
+from frs.config import REPO_ROOT, Settings
 from harness.s3 import S3Endpoint
 
 
@@ -51,3 +55,40 @@ def test_the_endpoint_comes_from_settings_only(
     s3_only = dataclasses.replace(moto, s3_endpoint_url="http://127.0.0.1:9001")
     assert aws.client("s3", s3_only).meta.endpoint_url == "http://127.0.0.1:9001"
     assert aws.client("secretsmanager", s3_only).meta.endpoint_url == moto.aws_endpoint_url
+
+
+def _boto3_after_init(env: dict[str, str]) -> bool:
+    """Whether boto3 is imported once ``handler`` has initialised in a fresh interpreter with ``env``."""
+    probe = "import sys, handler; print('boto3' in sys.modules)"
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=REPO_ROOT,
+        env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING", **env},
+    )
+    return done.stdout.strip().splitlines()[-1] == "True"
+
+
+def test_init_imports_boto3_only_when_the_configuration_uses_aws(
+    s3_endpoint: S3Endpoint, tmp_path: Path
+) -> None:
+    """A local gallery never pays boto3's import; an S3 gallery gets its client at INIT, not on the first
+    request."""
+    local = {"FRS_PACK": "embedded", "FRS_GALLERY_URI": str(tmp_path / "galleries")}
+    assert _boto3_after_init(local) is False
+    on_s3 = {**local, **s3_endpoint.env(), "FRS_GALLERY_URI": f"s3://{s3_endpoint.create_bucket()}/galleries"}
+    assert _boto3_after_init(on_s3) is True
+
+
+def test_prepare_creates_the_s3_client_a_gallery_on_s3_will_use(
+    moto: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(aws, "_clients", {})
+    aws.prepare(dataclasses.replace(moto, gallery_uri="/tmp/galleries"))
+    assert aws._clients == {}  # a local gallery needs no client
+    aws.prepare(dataclasses.replace(moto, gallery_uri="s3://bucket/galleries"))
+    (made,) = aws._clients.values()
+    assert aws.client("s3", moto) is made  # the first request reuses it

@@ -7,6 +7,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
+from frs import aws
 from frs.api.direct import dispatch
 from frs.api.http import build_resolvers
 from frs.cctv.events import is_s3_event
@@ -57,6 +58,7 @@ class Application:
         Lambda INIT and ``frs serve`` before it listens, so a pack that cannot load fails there, not later."""
         service = FaceService(settings)
         service.analyzer  # noqa: B018 - load the models now, not on the first request
+        aws.prepare(settings)
         return cls(service)
 
     def __call__(self, event: Any, context: Any) -> dict[str, Any]:

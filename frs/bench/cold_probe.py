@@ -1,7 +1,8 @@
 """Run in a fresh process by ``frs bench``: import the Lambda handler (INIT) and answer one detect event.
 
-Prints one JSON line with the phase timings measured inside the process; the parent adds the wall time from
-process start, which includes the interpreter itself.
+Prints one JSON line with the phase timings measured inside the process, flushed the moment the answer exists:
+the parent times process start to that line (the interpreter's start included, its teardown not: a Lambda
+process lives on after its first answer).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def main() -> None:
                 "faces": len(result.get("faces", [])),
                 "ok": result.get("ok"),
             }
-        )
+        ),
+        flush=True,
     )
 
 

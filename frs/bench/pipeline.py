@@ -24,7 +24,8 @@ from frs.service import FaceService
 
 
 def cold_start(image: Path, runs: int, settings: Settings) -> dict[str, Any]:
-    """Process start to first detect result, each run a new interpreter importing ``handler``."""
+    """Process start to first detect result (not to the process's exit), each run a new interpreter importing
+    ``handler``."""
     env = {
         **os.environ,
         "FRS_PACK": settings.pack,
@@ -34,18 +35,30 @@ def cold_start(image: Path, runs: int, settings: Settings) -> dict[str, Any]:
     }
     walls, inits, firsts = [], [], []
     for _ in range(runs):
-        started = time.perf_counter()
-        out = subprocess.run(
-            [sys.executable, "-m", "frs.bench.cold_probe", str(image)],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=env,
-            cwd=REPO_ROOT,
-            timeout=300,
-        )
-        walls.append(time.perf_counter() - started)
-        probe = json.loads(out.stdout.strip().splitlines()[-1])
+        with tempfile.TemporaryFile("w+") as errors:
+            started = time.perf_counter()
+            with subprocess.Popen(
+                [sys.executable, "-m", "frs.bench.cold_probe", str(image)],
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+                env=env,
+                cwd=REPO_ROOT,
+            ) as process:
+                assert process.stdout is not None
+                probe, answered = None, 0.0
+                # Log lines may come first; the probe flushes its own line the moment it has the answer.
+                for line in process.stdout:
+                    if line.startswith('{"init_ms"'):
+                        answered = time.perf_counter()
+                        probe = json.loads(line)
+                        break
+                process.communicate(timeout=300)
+            if process.returncode != 0 or probe is None:
+                errors.seek(0)
+                tail = errors.read()[-2000:]
+                raise RuntimeError(f"the cold-start probe failed ({process.returncode}): {tail}")
+        walls.append(answered - started)
         inits.append(probe["init_ms"] / 1000)
         firsts.append(probe["first_request_ms"] / 1000)
     return {
