@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -101,6 +102,31 @@ def test_environment_is_wired_to_parameters(template: dict[str, Any]) -> None:
     assert env["POWERTOOLS_SERVICE_NAME"] and env["LOG_LEVEL"]
     for name in ("MatchThreshold", "DetThreshold"):  # empty default = "use the pack's value"
         assert template["Parameters"][name]["Default"] == ""
+
+
+def test_the_decision_settings_are_parameters_with_the_services_defaults(template: dict[str, Any]) -> None:
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    parameters = template["Parameters"]
+    defaults = Settings()
+    wired = {
+        "FRS_TARGET_FPIR": ("TargetFpir", str(defaults.target_fpir)),
+        "FRS_TARGET_FAR": ("TargetFar", str(defaults.target_far)),
+        "FRS_ADD_QUALITY_FILTER": ("AddQualityFilter", defaults.add_quality_filter),
+        "FRS_IDENTIFY_QUALITY_FILTER": ("IdentifyQualityFilter", defaults.identify_quality_filter),
+    }
+    for variable, (parameter, default) in wired.items():
+        assert env[variable] == {"Ref": parameter}
+        assert parameters[parameter]["Default"] == default
+        # The default passes the template's own check, and the function reads it back as the same value.
+        pattern = parameters[parameter].get("AllowedPattern")
+        assert pattern is None or re.fullmatch(pattern, default)
+        assert Settings.from_env({variable: default}) == defaults
+    for pattern in (parameters["TargetFpir"]["AllowedPattern"], parameters["TargetFar"]["AllowedPattern"]):
+        assert [bool(re.fullmatch(pattern, v)) for v in ("0.001", "0.5", "0", "1", "0.0", "", "1e-3")] == [
+            True, True, False, False, False, False, False,
+        ]  # fmt: skip
+    for parameter in ("AddQualityFilter", "IdentifyQualityFilter"):
+        assert parameters[parameter]["AllowedValues"] == ["none", "low", "medium", "high"]
 
 
 def test_gallery_bucket_is_private_versioned_and_encrypted(template: dict[str, Any]) -> None:
