@@ -7,12 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from frs.decision.calibration import DEFAULT_GROUP_SIZE
-from frs.decision.operating_point import (
-    DEFAULT_TARGET_FAR,
-    DEFAULT_TARGET_FPIR,
-    threshold_for,
-    threshold_for_far,
-)
+from frs.decision.operating_point import threshold_for, threshold_for_far
 from frs.service import FaceService
 
 #: Gallery sizes (enrolled faces) the command prints thresholds for, so a user sees how N moves them.
@@ -58,6 +53,8 @@ def _calibrate(service: FaceService, args: argparse.Namespace) -> dict[str, Any]
         progress=True,
     )
     written = store_record(record, manifest=analyzer.manifest.path, out=Path(args.out) if args.out else None)
+    # The thresholds identify and verify will use with this record, at the configured targets.
+    fpir, far = service.settings.target_fpir, service.settings.target_far
     return {
         "pack": record.pack,
         "written": str(written),
@@ -67,13 +64,9 @@ def _calibrate(service: FaceService, args: argparse.Namespace) -> dict[str, Any]
         "impostor_pairs": record.impostor_pairs,
         "skipped": embedded.skipped,
         "identify_thresholds": {
-            f"target_fpir={DEFAULT_TARGET_FPIR:g}": {
-                str(n): round(threshold_for(DEFAULT_TARGET_FPIR, n, record).threshold, 4) for n in SHOWN_SIZES
+            f"target_fpir={fpir:g}": {
+                str(n): round(threshold_for(fpir, n, record).threshold, 4) for n in SHOWN_SIZES
             }
         },
-        "verify_threshold": {
-            f"target_far={DEFAULT_TARGET_FAR:g}": round(
-                threshold_for_far(DEFAULT_TARGET_FAR, record).threshold, 4
-            )
-        },
+        "verify_threshold": {f"target_far={far:g}": round(threshold_for_far(far, record).threshold, 4)},
     }

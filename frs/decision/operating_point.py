@@ -20,13 +20,6 @@ from dataclasses import dataclass
 from frs.decision.calibration import Calibration
 from frs.errors import FRSError
 
-#: The default share of strangers a search may name (issue 12: 1%).
-DEFAULT_TARGET_FPIR = 0.01
-#: The default 1:1 false-accept rate for verify. The calibration counts impostors inside look-alike groups,
-#: where 0.5% sits at about the seed's LFW threshold (0.361-0.375 for the shipped packs): over all impostor
-#: pairs of lfw-dev that is a false-accept rate of about 0.07%, and LFW-level verification stays where it was.
-DEFAULT_TARGET_FAR = 5e-3
-
 
 @dataclass(frozen=True)
 class OperatingPoint:

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from frs.cli.main import main
-from frs.decision.operating_point import DEFAULT_TARGET_FAR, threshold_for, threshold_for_far
+from frs.config import Settings
+from frs.decision.operating_point import threshold_for, threshold_for_far
 from tests.decision.hand import HAND_CALIBRATION
 from tests.support.photo_tree import PEOPLE, copy_tree
 
@@ -42,13 +43,13 @@ def test_eval_with_a_calibration_reports_the_calibrated_points(
     assert (size["gallery_size"], point["source"], point["target_fpir"]) == (2, "calibrated", 0.05)
     assert point["threshold"] == round(threshold_for(0.05, 2, HAND_CALIBRATION).threshold, 4)
     far = frs["verification"]["default_operating_point"]
-    assert far["threshold"] == round(threshold_for_far(DEFAULT_TARGET_FAR, HAND_CALIBRATION).threshold, 4)
+    assert far["threshold"] == round(threshold_for_far(Settings().target_far, HAND_CALIBRATION).threshold, 4)
     assert frs["details"]["calibration"] == {"dataset": "hand"}
     assert data["notes"] == ["gallery sizes 5 skipped: only 2 identities have two or more photos"]
     # The recorded command reproduces the run, defaults spelt out.
     assert shlex.split(data["command"]) == [
         "frs", "--pack", "open", "eval", str(tree), "--gallery-sizes", "all,5", "--draws", "2", "--seed", "0",
-        "--target-fpir", "0.05", "--target-far", f"{DEFAULT_TARGET_FAR:g}",
+        "--target-fpir", "0.05", "--target-far", f"{Settings().target_far:g}",
         "--calibration", str(record), "--out", str(out),
     ]  # fmt: skip
 
