@@ -23,16 +23,17 @@ from typing import Any
 import cv2
 import numpy as np
 
-from frs.cctv.answers import EMPTY_GALLERY
 from frs.cctv.cameras import CameraConfig
 from frs.cctv.frames import TOP_K
 from frs.cctv.tracking import LinkRules, Observation, Track, link
 from frs.cctv.video import Clip, SampledFrame, VideoInfo
-from frs.decision.open_set import MATCH, NO_CANDIDATES, decide
+from frs.decision.open_set import decide
 from frs.decision.operating_point import OperatingPoint
 from frs.decision.policy import identify_point_dict
 from frs.errors import FRSError
-from frs.service import FaceService
+from frs.gallery.types import Gallery
+from frs.packs.info import PackInfo
+from frs.service import REASONS, FaceService
 
 
 @dataclass(frozen=True)
@@ -112,20 +113,19 @@ class _Sampler:
 
 
 def decide_tracks(
-    service: FaceService, gallery: str, tracks: list[Track], point: OperatingPoint
+    store: Gallery, pack: PackInfo, tracks: list[Track], point: OperatingPoint
 ) -> list[TrackDecision]:
-    """One identity per track: its pooled embedding against the gallery, at ``point``; a track whose best
+    """One identity per track: its pooled embedding against ``store``, at ``point``; a track whose best
     face fails identify's quality filter is ``low_quality`` (it still lists its candidates)."""
     if not tracks:
         return []
-    store = service.gallery(gallery)
     pooled = np.stack([track.pooled_embedding() for track in tracks])
-    results = store.search(pooled, pack=service.analyzer.pack, top_k=TOP_K)
+    results = store.search(pooled, pack=pack, top_k=TOP_K)
     decisions = []
     for track, found in zip(tracks, results, strict=True):
         candidates = tuple((c.name, round(c.similarity, 4)) for c in found)
         decision = decide(candidates, point, quality_issues=track.best.refusals)
-        reason = {MATCH: None, NO_CANDIDATES: EMPTY_GALLERY}.get(decision.reason, decision.reason)
+        reason = REASONS[decision.reason]  # identify's words for the same outcomes
         decisions.append(
             TrackDecision(
                 track=track,
@@ -170,13 +170,14 @@ def identify_clip(
             LinkRules.for_threshold(service.analyzer.manifest.recognizer.match_threshold),
         )
         info = clip.info
-    gallery_faces = service.gallery(camera.gallery).face_count()
+    store = service.gallery(camera.gallery)
+    gallery_faces = store.face_count()
     point = service.identify_operating_point(gallery_faces)
     return ClipFaces(
         video=info,
         samples=sampler.samples,
         threshold=round(point.threshold, 4),
         operating_point=identify_point_dict(point, gallery_faces, sampler.level),
-        tracks=tuple(decide_tracks(service, camera.gallery, tracks, point)),
+        tracks=tuple(decide_tracks(store, service.analyzer.pack, tracks, point)),
         too_small=sampler.too_small,
     )
