@@ -87,6 +87,8 @@ def test_identify_gets_the_threshold_the_record_implies_for_its_face_count(
         "gallery_size": 0,
         "false_match_rate": 0.01,
         "expected_fpir": 0.0,
+        "extrapolated": False,
+        "measured_gallery_size": 1,  # the hand record measured rates down to 1%: one face at FPIR 1%
         "quality_filter": "none",
     }
     assert empty["faces"][0]["reason"] == "empty_gallery" and empty["faces"][0]["candidates"] == []
@@ -101,6 +103,7 @@ def test_identify_gets_the_threshold_the_record_implies_for_its_face_count(
             hand_threshold(0.01, faces), abs=1e-4
         )  # 0.3, 0.3345, 0.3548
         assert answer["operating_point"]["expected_fpir"] == pytest.approx(0.01, rel=1e-3)
+        assert answer["operating_point"]["extrapolated"] is (faces > 1)  # past the measured rates
         assert answer["faces"][0]["identity"] == "Ardern" and answer["faces"][0]["reason"] is None
 
     looser = hand.identify("g", probe, target_fpir=0.05)  # an FMR above the tail: between two quantiles

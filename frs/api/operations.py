@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from frs.api.params import optional_bool, optional_float, optional_int, optional_object, optional_str
-from frs.config import QUALITY_FILTERS
+from frs.config import QUALITY_FILTERS, Settings
 from frs.errors import FRSError
 from frs.gallery.validation import MAX_IDENTITY_NAME, MAX_PAGE_SIZE, MAX_TOP_K
 from frs.service import FaceService
@@ -122,14 +122,14 @@ TARGET_FPIR = Param(
     "number",
     "share of people not enrolled that a search may name (0 to 1, exclusive); the threshold follows from it "
     "for this gallery's number of enrolled faces",
-    default_doc="FRS_TARGET_FPIR (0.01)",
+    default_doc=f"FRS_TARGET_FPIR ({Settings.target_fpir:g})",
     schema={"exclusiveMinimum": 0, "exclusiveMaximum": 1},
 )
 TARGET_FAR = Param(
     "target_far",
     "number",
     "share of impostor pairs that may match (0 to 1, exclusive); the threshold follows from it",
-    default_doc="FRS_TARGET_FAR (0.005)",
+    default_doc=f"FRS_TARGET_FAR ({Settings.target_far:g})",
     schema={"exclusiveMinimum": 0, "exclusiveMaximum": 1},
 )
 QUALITY_FILTER = Param(

@@ -162,6 +162,16 @@ OPERATING_POINT_FIELDS: dict[str, dict[str, Any]] = {
         "description": "identify: the share of strangers the calibration expects to be named at this "
         "threshold and gallery size (null without a calibration)",
     },
+    "extrapolated": {
+        "type": "boolean",
+        "description": "identify: true when the threshold's false-match rate is below every rate the "
+        "calibration observed (it comes from the fitted tail: trust it less; calibrate on more people)",
+    },
+    "measured_gallery_size": {
+        "type": ["integer", "null"],
+        "description": "identify: the largest gallery (enrolled faces) whose threshold at this target the "
+        "calibration measured rather than extrapolated (null for a fixed threshold or without a calibration)",
+    },
     "quality_filter": {
         "type": "string",
         "enum": list(FILTER_LEVELS),

@@ -9,8 +9,9 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from frs.config import REPO_ROOT
+from frs.config import REPO_ROOT, Settings
 from frs.errors import FRSError
+from frs.evaluation.protocol import DEFAULT_MATED_CAP
 from frs.service import FaceService
 
 if TYPE_CHECKING:
@@ -46,11 +47,22 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     evaluate.add_argument(
         "--gallery-sizes",
-        default="10,30,50,all",
-        help="enrolled identities per gallery, comma-separated; 'all' = every identity with 2+ photos "
-        "(default 10,30,50,all; sizes above that count are skipped)",
+        default="10,30,100,300,1000",
+        help="enrolled identities per gallery, comma-separated; 'all' = as many as have 2+ photos "
+        "(default 10,30,100,300,1000; past half of those, people with fewer photos fill the gallery; "
+        "sizes the dataset cannot hold are skipped)",
     )
     evaluate.add_argument("--draws", type=int, default=10, help="random galleries per size (default 10)")
+    evaluate.add_argument(
+        "--mated-cap",
+        type=int,
+        default=DEFAULT_MATED_CAP,
+        help=f"mated searches per enrolled person at most, chosen at random (default {DEFAULT_MATED_CAP}; "
+        "0: every other photo), so people with hundreds of photos do not dominate FNIR",
+    )
+    evaluate.add_argument(
+        "--photos-per-person", type=int, default=1, help="photos enrolled per person (default 1)"
+    )
     evaluate.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
     evaluate.add_argument(
         "--peer",
@@ -62,12 +74,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     evaluate.add_argument(
         "--target-fpir",
         type=_rate,
-        help="FPIR the default 1:N point aims at, with a calibrated pack (default FRS_TARGET_FPIR, 0.01)",
+        help="FPIR the default 1:N point aims at, with a calibrated pack (default FRS_TARGET_FPIR, "
+        f"{Settings.target_fpir:g})",
     )
     evaluate.add_argument(
         "--target-far",
         type=_rate,
-        help="FAR the default 1:1 point aims at, with a calibrated pack (default FRS_TARGET_FAR, 0.005)",
+        help="FAR the default 1:1 point aims at, with a calibrated pack (default FRS_TARGET_FAR, "
+        f"{Settings.target_far:g})",
     )
     evaluate.add_argument(
         "--calibration",
@@ -107,6 +121,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report.add_argument(
         "--bench", default=str(DEFAULT_OUT / "bench.json"), help="frs bench's JSON (out/bench.json)"
     )
+    report.add_argument(
+        "--check",
+        action="append",
+        default=[],
+        help="a result of frs calibrate DATASET --check --out FILE (operating points on unseen people)",
+    )
+    report.add_argument(
+        "--methods", action="append", default=[], help="a result of scripts/openset_methods.py"
+    )
     report.add_argument("--out", default=str(REPO_ROOT / "report.md"), help="Markdown to write (report.md)")
     report.set_defaults(run=_report)
 
@@ -137,6 +160,7 @@ def _eval_command(service: FaceService, args: argparse.Namespace, fpir: float, f
     else:
         parts += ["eval", args.dataset, "--gallery-sizes", args.gallery_sizes]
         parts += ["--draws", str(args.draws), "--seed", str(args.seed)]
+        parts += ["--mated-cap", str(args.mated_cap), "--photos-per-person", str(args.photos_per_person)]
     for peer in args.peer:
         parts += ["--peer", peer]
     parts += ["--target-fpir", f"{fpir:g}", "--target-far", f"{far:g}"]
@@ -155,6 +179,8 @@ def _eval(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
         raise FRSError("bad_request", "give a dataset directory or --pairs CSV")
     if args.draws < 1:
         raise FRSError("bad_request", f"--draws must be at least 1, got {args.draws}")
+    if args.mated_cap < 0 or args.photos_per_person < 1:
+        raise FRSError("bad_request", "--mated-cap must be 0 or more and --photos-per-person at least 1")
     sizes = parse_gallery_sizes(args.gallery_sizes)
     fpir, far = _targets(service, args)
     analyzer = service.analyzer
@@ -176,7 +202,13 @@ def _eval(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     if args.pairs:
         result = evaluate_pairs(Path(args.pairs), systems, command=command)
     else:
-        protocol = Protocol(gallery_sizes=sizes, draws=args.draws, seed=args.seed)
+        protocol = Protocol(
+            gallery_sizes=sizes,
+            draws=args.draws,
+            seed=args.seed,
+            photos=args.photos_per_person,
+            mated_cap=args.mated_cap or None,
+        )
         result = evaluate_dataset(Path(args.dataset), systems, protocol=protocol, command=command)
     written = save_evaluation(result, Path(args.out))
     for name, path in written.items():
@@ -258,10 +290,14 @@ def _report(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
             _relink_plots(loaded, path, report_dir)
             evals.append(loaded)
     bench = _load(Path(args.bench))
-    measured = [str(m["command"]) for m in (*evals, bench) if m and m.get("command")]
+    checks = [c for c in (_load(Path(raw)) for raw in args.check) if c is not None]
+    methods = [m for m in (_load(Path(raw)) for raw in args.methods) if m is not None]
+    measured = [str(m["command"]) for m in (*evals, *checks, *methods, bench) if m and m.get("command")]
     report_command = ["frs", "report", *(part for e in args.eval for part in ("--eval", e))]
+    report_command += [*(part for c in args.check for part in ("--check", c))]
+    report_command += [*(part for m in args.methods for part in ("--methods", m))]
     commands = [*measured, shlex.join([*report_command, "--bench", args.bench, "--out", args.out])]
-    text = render_report(evals, bench, commands)
+    text = render_report(evals, bench, commands, checks=checks, methods=methods)
     out.write_text(text)
     return {
         "report": str(out),

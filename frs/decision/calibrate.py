@@ -3,8 +3,8 @@
 The dataset is a folder per identity (``DATASET/<identity>/<photo>``). Each photo gives one face: the only
 one, or the one nearest the centre when there are several (the LFW convention: the labelled person is the
 centred one). Photos without a face, or that do not decode, are skipped and counted. The embeddings go to
-:func:`frs.decision.calibration.calibrate_pack` (impostor pairs inside look-alike groups of ~50 faces), and
-the record is stored under ``"calibration"`` in the pack manifest (or written to a file of its own). The
+:func:`frs.decision.calibration.calibrate_pack` (every pair of different people, each identity weighing one),
+and the record is stored under ``"calibration"`` in the pack manifest (or written to a file of its own). The
 record holds statistics only: no photo, no embedding, no file name.
 """
 
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from frs.decision.calibration import DEFAULT_GROUP_SIZE, Calibration, calibrate_pack
+from frs.decision.calibration import DEFAULT_PROBE_CAP, Calibration, calibrate_pack
 from frs.errors import FRSError
 from frs.packs.manifest_edit import set_member
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer
@@ -32,6 +32,7 @@ MANIFEST_KEY = "calibration"
 class EmbeddedDataset:
     embeddings: list[npt.NDArray[np.float32]] = field(default_factory=list)
     labels: list[str] = field(default_factory=list)
+    paths: list[Path] = field(default_factory=list)  # the photo of each embedding (never in a record)
     skipped: dict[str, int] = field(default_factory=dict)  # reason -> photos
 
     def skip(self, reason: str) -> None:
@@ -72,6 +73,7 @@ def embed_dataset(
             continue
         result.embeddings.append(face.embedding)
         result.labels.append(name)
+        result.paths.append(path)
     return result
 
 
@@ -80,7 +82,8 @@ def calibrate_dataset(
     identities: Mapping[str, Sequence[Path]],
     *,
     dataset: str,
-    group_size: int | None = DEFAULT_GROUP_SIZE,
+    group_size: int | None = None,
+    probe_cap: int | None = DEFAULT_PROBE_CAP,
     progress: bool = False,
 ) -> tuple[Calibration, EmbeddedDataset]:
     embedded = embed_dataset(analyzer, identities, progress=progress)
@@ -92,20 +95,25 @@ def calibrate_dataset(
         pack=analyzer.manifest.name,
         dataset=dataset,
         group_size=group_size,
+        probe_cap=probe_cap,
     )
     return record, embedded
 
 
-def record_text(record: Mapping[str, Any]) -> str:
-    """The record as indented JSON with one ``[rate, score]`` quantile per line (a diff shows what moved)."""
+def record_text(record: Mapping[str, Any], indent: int = 0) -> str:
+    """The record as indented JSON, objects member by member and one ``[rate, score]`` quantile per line, so
+    a diff of two calibrations shows what moved."""
+    pad = " " * (indent + 2)
     lines = []
     for key, value in record.items():
-        if key == "quantiles":
-            pairs = ",\n".join(f"    {json.dumps(pair)}" for pair in value)
-            lines.append(f'  "quantiles": [\n{pairs}\n  ]')
+        if key == "quantiles" and isinstance(value, list):
+            pairs = ",\n".join(f"{pad}  {json.dumps(pair)}" for pair in value)
+            lines.append(f"{pad}{json.dumps(key)}: [\n{pairs}\n{pad}]")
+        elif isinstance(value, dict) and isinstance(value.get("quantiles"), list):
+            lines.append(f"{pad}{json.dumps(key)}: {record_text(value, indent + 2)}")
         else:
-            lines.append(f"  {json.dumps(key)}: {json.dumps(value)}")
-    return "{\n" + ",\n".join(lines) + "\n}"
+            lines.append(f"{pad}{json.dumps(key)}: {json.dumps(value)}")
+    return "{\n" + ",\n".join(lines) + "\n" + " " * indent + "}"
 
 
 def store_record(record: Calibration, *, manifest: Path, out: Path | None) -> Path:

@@ -114,6 +114,8 @@ def identify_point_dict(point: OperatingPoint, gallery_faces: int, quality_filte
         "gallery_size": gallery_faces,
         "false_match_rate": _rate(point.false_match_rate),
         "expected_fpir": _rate(expected),
+        "extrapolated": point.extrapolated,
+        "measured_gallery_size": point.measured_gallery_size,
         "quality_filter": quality_filter,
     }
 

@@ -45,33 +45,46 @@ class ParetoTail:
         return self.scale / self.shape * (math.pow(probability, -self.shape) - 1.0)
 
 
-def _profile_loglik(theta: float, excesses: npt.NDArray[np.float64]) -> float:
-    """Log-likelihood maximised over the scale for ``theta = shape / scale`` (Grimshaw 1993)."""
-    n = excesses.size
+def _profile_loglik(
+    theta: float, excesses: npt.NDArray[np.float64], weights: npt.NDArray[np.float64]
+) -> float:
+    """Weighted log-likelihood maximised over the scale for ``theta = shape / scale`` (Grimshaw 1993)."""
+    total = float(weights.sum())
     if theta == 0.0:
-        mean = float(excesses.mean())
-        return -n * math.log(mean) - n
+        mean = float(weights @ excesses) / total
+        return -total * math.log(mean) - total
     logs = np.log1p(theta * excesses)
-    shape = float(logs.mean())
+    shape = float(weights @ logs) / total
     scale = shape / theta
     if scale <= 0 or shape < MIN_SHAPE:
         return -math.inf
-    return -n * math.log(scale) - (1.0 + 1.0 / shape) * float(logs.sum())
+    return -total * math.log(scale) - (1.0 + 1.0 / shape) * float(weights @ logs)
 
 
-def fit_pareto_tail(excesses: npt.ArrayLike) -> ParetoTail:
-    """Maximum-likelihood GPD for positive ``excesses`` (at least 10 of them)."""
+def fit_pareto_tail(
+    excesses: npt.ArrayLike, weights: npt.ArrayLike | None = None, *, light: bool = False
+) -> ParetoTail:
+    """Maximum-likelihood GPD for positive ``excesses`` (at least 10 of them), each counted with its
+    ``weight`` (default 1: a weighted sample, e.g. pairs of faces weighed so each identity counts once).
+
+    ``light``: the tail may be no heavier than exponential (shape <= 0): a positive fitted shape is replaced
+    by the exponential fit. Similarities are bounded, so a heavy fit comes from a few pairs of another
+    population at the very top (look-alike relatives, mislabelled photos) and extrapolates too steeply."""
     y = np.asarray(excesses, dtype=np.float64).reshape(-1)
     if y.size < 10 or (y <= 0).any() or not np.isfinite(y).all():
         raise ValueError("need at least 10 positive, finite excesses")
-    y_max, y_mean = float(y.max()), float(y.mean())
+    w = np.ones_like(y) if weights is None else np.asarray(weights, dtype=np.float64).reshape(-1)
+    if w.shape != y.shape or (w <= 0).any() or not np.isfinite(w).all():
+        raise ValueError("weights must be positive and finite, one per excess")
+    w = w / w.mean()  # the likelihood's scale is the sample's size, whatever unit the weights come in
+    y_max, y_mean = float(y.max()), float(w @ y) / float(w.sum())
     # theta ranges over (-1/y_max, +inf): negative thetas approach the end point, positive ones heavy tails.
     near_zero = np.logspace(-5, 0, 100, endpoint=False)
     fractions = np.unique(np.concatenate([near_zero, 1 - np.logspace(-1, -7, 60)]))
     negative = -fractions[::-1] / y_max
     positive = np.logspace(-4, 2, 120) / y_mean
     grid = np.concatenate([negative, [0.0], positive])
-    values = np.array([_profile_loglik(float(t), y) for t in grid])
+    values = np.array([_profile_loglik(float(t), y, w) for t in grid])
     best = int(np.argmax(values))
     low = float(grid[max(best - 1, 0)])
     high = float(grid[min(best + 1, grid.size - 1)])
@@ -80,14 +93,14 @@ def fit_pareto_tail(excesses: npt.ArrayLike) -> ParetoTail:
     a, b = low, high
     for _ in range(60):
         c, d = b - ratio * (b - a), a + ratio * (b - a)
-        if _profile_loglik(c, y) >= _profile_loglik(d, y):
+        if _profile_loglik(c, y, w) >= _profile_loglik(d, y, w):
             b = d
         else:
             a = c
     theta = (a + b) / 2
-    if _profile_loglik(theta, y) < values[best]:
+    if _profile_loglik(theta, y, w) < values[best]:
         theta = float(grid[best])
-    if theta == 0.0:
+    if theta == 0.0 or (light and theta > 0.0):
         return ParetoTail(shape=0.0, scale=y_mean)
-    shape = float(np.log1p(theta * y).mean())
+    shape = float(w @ np.log1p(theta * y)) / float(w.sum())
     return ParetoTail(shape=shape, scale=shape / theta)

@@ -34,13 +34,15 @@ from frs.evaluation.open_set import OpenSetRates, SearchScores, fnir_at_fpir
 from frs.evaluation.protocol import (
     DEFAULT_DRAWS,
     DEFAULT_GALLERY_SIZES,
+    DEFAULT_MATED_CAP,
     GalleryDraw,
     candidates,
     draw_galleries,
+    largest_gallery,
     resolve_gallery_sizes,
 )
 from frs.evaluation.rates import Rate
-from frs.evaluation.systems import EvalSystem
+from frs.evaluation.systems import EvalSystem, SimilarityFn
 
 SCHEMA = "frs-eval/2"
 #: The FPIRs at which FNIR is reported (NIST FRVT's usual pair).
@@ -57,6 +59,8 @@ class Protocol:
     seed: int = 0
     fpir_targets: tuple[float, ...] = DEFAULT_FPIR_TARGETS
     far_targets: tuple[float, ...] = DEFAULT_FAR_TARGETS
+    photos: int = 1  # enrolled photos per person
+    mated_cap: int | None = DEFAULT_MATED_CAP  # mated searches per person (None: every other photo)
 
 
 def _finite(value: Any) -> Any:
@@ -107,6 +111,22 @@ class GallerySizeResult:
     point: OperatingPoint  # the default point for gallery_size enrolled faces
     at_point: OpenSetRates  # pooled over draws, each at the point for its own enrolled faces
     thresholds_used: tuple[float, float]
+    # The same searches at the threshold whose FPIR is the point's target (FRVT's "oracle").
+    oracle: OpenSetRates | None = None
+
+    def calibration_error(self) -> dict[str, Any]:
+        """How far the default point is from what it promises, FRVT style: the realised FPIR over the target,
+        and its FNIR against the oracle's (the same searches at the threshold whose FPIR is the target)."""
+        target = self.point.target
+        if target is None or self.point.kind != "fpir":
+            return {}
+        fpir, fnir = self.at_point.fpir.value, self.at_point.fnir.value
+        oracle = None if self.oracle is None else self.oracle.fnir.value
+        return {
+            "fpir_over_target": None if fpir is None else fpir / target,
+            "oracle_at_target": None if self.oracle is None else _rates(self.oracle),
+            "fnir_gap": None if fnir is None or oracle is None else fnir - oracle,
+        }
 
     @property
     def has_curve(self) -> bool:
@@ -138,6 +158,7 @@ class GallerySizeResult:
                 **self.point.to_dict(),
                 "thresholds_used": list(self.thresholds_used),
                 **{key: value for key, value in _rates(self.at_point).items() if key != "threshold"},
+                **self.calibration_error(),
             },
             "det": _curve(self.scores.det(), det=True) if self.has_curve else None,
         }
@@ -147,24 +168,35 @@ def _stack(vectors: Sequence[npt.NDArray[np.float32]], dim: int) -> npt.NDArray[
     return np.stack(vectors) if vectors else np.zeros((0, dim), dtype=np.float32)
 
 
-def _search(
-    system: EvalSystem, images: ImageVectors, draw: GalleryDraw, dim: int
+def search_draw(
+    similarity: SimilarityFn, images: ImageVectors, draw: GalleryDraw, dim: int
 ) -> tuple[SearchScores, int]:
-    """One draw's searches, and how many enrolled photos gave a face."""
+    """One draw's searches, and how many enrolled photos gave a face. An identity scores as its best
+    enrolled face, as FRS's gallery search does."""
     columns: dict[str, int] = {}
     gallery: list[npt.NDArray[np.float32]] = []
+    owner: list[int] = []
     for name, path in draw.enrolled:
         vector = images.get(path)
         if vector is not None:
-            columns[name] = len(gallery)
+            owner.append(columns.setdefault(name, len(columns)))
             gallery.append(vector)
-    matrix = _stack(gallery, dim)
+    order = np.argsort(np.array(owner, dtype=np.int64), kind="stable")
+    matrix = _stack([gallery[i] for i in order], dim)  # an identity's faces side by side
+    starts = np.searchsorted(np.array(owner, dtype=np.int64)[order], np.arange(len(columns)))
+
+    def by_identity(probes: npt.NDArray[np.float32]) -> FloatArray:
+        scores = np.asarray(similarity(probes, matrix), dtype=np.float64)
+        if not columns or not scores.shape[0]:
+            return np.zeros((scores.shape[0], len(columns)))
+        return np.maximum.reduceat(scores, starts, axis=1)
+
     mated = [(columns.get(name, -1), v) for name, path in draw.mated if (v := images.get(path)) is not None]
     nonmated = [v for path in draw.nonmated if (v := images.get(path)) is not None]
     scores = SearchScores.of(
-        system.similarity(_stack([v for _, v in mated], dim), matrix),
+        by_identity(_stack([v for _, v in mated], dim)),
         np.array([column for column, _ in mated], dtype=np.int64),
-        system.similarity(_stack(nonmated, dim), matrix),
+        by_identity(_stack(nonmated, dim)),
     )
     failed = SearchScores.failed(len(draw.mated) - len(mated), len(draw.nonmated) - len(nonmated))
     return scores + failed, len(gallery)
@@ -179,7 +211,7 @@ def _gallery_size(
     faces_per_draw: list[int] = []
     thresholds: list[float] = []
     for draw in draws:
-        scores, faces = _search(system, images, draw, dim)
+        scores, faces = search_draw(system.similarity, images, draw, dim)
         threshold = system.identification_point(max(1, faces)).threshold
         rates = scores.at(threshold)
         pooled = scores if pooled is None else pooled + scores
@@ -187,6 +219,7 @@ def _gallery_size(
         faces_per_draw.append(faces)
         thresholds.append(threshold)
     assert pooled is not None and at_point is not None  # draws is never empty
+    point = system.identification_point(size)
     distinct = {
         "enrolled": len({path for draw in draws for _, path in draw.enrolled}),
         "mated": len({path for draw in draws for _, path in draw.mated}),
@@ -203,9 +236,12 @@ def _gallery_size(
             (target, fnir_at_fpir(pooled, target, distinct_nonmated=distinct["nonmated"]))
             for target in targets
         ),
-        point=system.identification_point(size),
+        point=point,
         at_point=at_point,
         thresholds_used=(min(thresholds), max(thresholds)),
+        oracle=None
+        if point.target is None
+        else fnir_at_fpir(pooled, point.target, distinct_nonmated=distinct["nonmated"]),
     )
 
 
@@ -433,15 +469,26 @@ def evaluate_dataset(
     machine = machine_info()
     root = Path(dataset_dir)
     identities = {name: tuple(paths) for name, paths in scan_dataset(root).items()}
-    enrollable = candidates(identities)
-    sizes, skipped = resolve_gallery_sizes(protocol.gallery_sizes, len(enrollable))
+    enrollable = candidates(identities, protocol.photos)
+    largest = largest_gallery(identities, protocol.photos)
+    sizes, skipped = resolve_gallery_sizes(protocol.gallery_sizes, largest, len(enrollable))
     notes: list[str] = []
     if skipped:
         notes.append(
-            f"gallery sizes {', '.join(map(str, skipped))} skipped: only {len(enrollable)} identities have "
-            "two or more photos"
+            f"gallery sizes {', '.join(map(str, skipped))} skipped: the dataset holds galleries of at most "
+            f"{largest} ({len(enrollable)} identities have {protocol.photos + 1} or more photos)"
         )
-    draws = {size: draw_galleries(identities, size, protocol.draws, protocol.seed) for size in sizes}
+    draws = {
+        size: draw_galleries(
+            identities,
+            size,
+            protocol.draws,
+            protocol.seed,
+            photos=protocol.photos,
+            mated_cap=protocol.mated_cap,
+        )
+        for size in sizes
+    }
     every_image = [path for paths in identities.values() for path in paths]
     results = []
     for system in systems:
@@ -462,7 +509,7 @@ def evaluate_dataset(
             )
         )
     if not sizes:
-        notes.append("identification skipped: no identity has two or more photos")
+        notes.append(f"identification skipped: no identity has {protocol.photos + 1} or more photos")
     dataset = {
         "source": str(root),
         "name": root.resolve().name,
@@ -481,6 +528,8 @@ def evaluate_dataset(
             "seed": protocol.seed,
             "fpir_targets": list(protocol.fpir_targets),
             "far_targets": list(protocol.far_targets),
+            "photos_per_person": protocol.photos,
+            "mated_cap": protocol.mated_cap,
             "rank": 1,
             "interval": "Wilson score, 95%",
         },

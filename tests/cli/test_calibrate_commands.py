@@ -27,14 +27,12 @@ def test_calibrate_writes_a_record_to_out(
 ) -> None:
     cli = Cli(capsys)
     out = tmp_path / "record.json"
-    # Every pair: the test photos are too few for look-alike groups of 50.
-    code, summary = cli(
-        "calibrate", str(dataset), "--pack", "embedded", "--out", str(out), "--group-size", "0"
-    )
+    code, summary = cli("calibrate", str(dataset), "--pack", "embedded", "--out", str(out))
     assert code == 0 and summary["written"] == str(out)
     record = calibration_from_dict(json.loads(out.read_text()))
     photos = sum(1 for p in dataset.rglob("*") if p.is_file())
-    assert record.faces == photos - sum(summary["skipped"].values()) and record.groups == 1
+    assert record.faces == photos - sum(summary["skipped"].values()) and record.impostors.groups == 1
+    assert summary["population"] == "each_identity_weighs_one"
     assert record.dataset == "faces"  # the folder's name, never a path of this machine
     thresholds = list(summary["identify_thresholds"]["target_fpir=0.01"].values())
     assert thresholds == sorted(thresholds) and thresholds[0] < thresholds[-1]  # rises with the gallery

@@ -45,10 +45,14 @@ def test_eval_with_a_calibration_reports_the_calibrated_points(
     far = frs["verification"]["default_operating_point"]
     assert far["threshold"] == round(threshold_for_far(Settings().target_far, HAND_CALIBRATION).threshold, 4)
     assert frs["details"]["calibration"] == {"dataset": "hand"}
-    assert data["notes"] == ["gallery sizes 5 skipped: only 2 identities have two or more photos"]
+    assert data["notes"] == [
+        "gallery sizes 5 skipped: the dataset holds galleries of at most 2 "
+        "(2 identities have 2 or more photos)"
+    ]
     # The recorded command reproduces the run, defaults spelt out.
     assert shlex.split(data["command"]) == [
         "frs", "--pack", "open", "eval", str(tree), "--gallery-sizes", "all,5", "--draws", "2", "--seed", "0",
+        "--mated-cap", "10", "--photos-per-person", "1",
         "--target-fpir", "0.05", "--target-far", f"{Settings().target_far:g}",
         "--calibration", str(record), "--out", str(out),
     ]  # fmt: skip
@@ -59,8 +63,9 @@ def test_an_explicit_threshold_is_the_default_point(
 ) -> None:
     out = tmp_path / "out"
     code, _ = _run(
-        capsys, "--pack", "open", "--threshold", "0.5", "eval", str(tree), "--draws", "1", "--out", str(out)
-    )
+        capsys, "--pack", "open", "--threshold", "0.5", "eval", str(tree), "--gallery-sizes", "all",
+        "--draws", "1", "--out", str(out),
+    )  # fmt: skip
     assert code == 0
     data = json.loads((out / "eval.json").read_text())
     point = data["systems"][0]["identification"]["gallery_sizes"][0]["default_operating_point"]
@@ -74,6 +79,8 @@ def test_an_explicit_threshold_is_the_default_point(
         (["eval"], "give a dataset directory or --pairs CSV"),
         (["eval", "DATA", "--gallery-sizes", "ten"], "gallery sizes are positive integers or 'all'"),
         (["eval", "DATA", "--draws", "0"], "--draws must be at least 1"),
+        (["eval", "DATA", "--mated-cap", "-1"], "--mated-cap must be 0 or more"),
+        (["eval", "DATA", "--photos-per-person", "0"], "--photos-per-person at least 1"),
         (["eval", "DATA", "--calibration", "MISSING"], "cannot read the calibration record"),
         (["eval", "MISSING"], "dataset directory not found"),
     ],

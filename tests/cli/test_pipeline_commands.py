@@ -13,6 +13,7 @@ import pytest
 from PIL import Image
 
 from frs.cli.main import main
+from frs.config import Settings
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:
@@ -36,8 +37,8 @@ def test_verify_genuine_and_impostor(capsys: pytest.CaptureFixture[str], testdat
     assert same["operating_point"] == {
         "basis": "target_far",
         "source": "calibrated",
-        "target_far": 0.005,
-        "false_match_rate": 0.005,
+        "target_far": Settings().target_far,
+        "false_match_rate": Settings().target_far,
     }
     code, other, _ = run(capsys, "verify", str(testdata / "person_b_1.jpg"), str(testdata / "impostor_1.jpg"))
     assert code == 0 and other["match"] is False and other["threshold"] == same["threshold"]

@@ -1,4 +1,4 @@
-"""Calibration records: hand-computed false-match rates, streamed pair counts, JSON round trip, validation."""
+"""Calibration records: the curve of every pair of people against brute force, JSON round trip, versions."""
 
 from __future__ import annotations
 
@@ -9,53 +9,17 @@ import numpy as np
 import pytest
 
 from frs.decision.calibration import (
-    Calibration,
-    ImpostorTail,
     calibrate_pack,
     calibration_from_dict,
     compute_calibration,
     load_pack_calibration,
 )
+from frs.decision.curve import EACH_IDENTITY, EVERY_PAIR, LOOK_ALIKE
 from frs.decision.groups import look_alike_groups
 from frs.errors import FRSError
 from tests.decision.hand import HAND_CALIBRATION
 
 Faces = tuple[np.ndarray, np.ndarray]
-
-
-def test_false_match_rate_by_hand() -> None:
-    calibration = HAND_CALIBRATION
-    assert calibration.false_match_rate(0.2) == pytest.approx(0.1)
-    # Log-linear between (0.2, 0.1) and (0.3, 0.01): the geometric mean halfway.
-    assert calibration.false_match_rate(0.25) == pytest.approx(math.sqrt(0.1 * 0.01))
-    # Tail: 0.01 * exp(-(0.35 - 0.3) / 0.05) = 0.01 / e.
-    assert calibration.false_match_rate(0.35) == pytest.approx(0.01 / math.e)
-    # Every score is >= -1.
-    assert calibration.false_match_rate(-1.0) == pytest.approx(1.0)
-
-
-def test_threshold_at_inverts_the_rate() -> None:
-    calibration = HAND_CALIBRATION
-    # 1e-3 = 0.01 * exp(-x / 0.05)  =>  x = 0.05 ln 10.
-    assert calibration.threshold_at(1e-3) == pytest.approx(0.3 + 0.05 * math.log(10))
-    assert calibration.threshold_at(0.1) == pytest.approx(0.2)
-    for rate in (0.3, 0.05, 0.02, 1e-4, 1e-7):
-        assert calibration.false_match_rate(calibration.threshold_at(rate)) == pytest.approx(rate, rel=1e-6)
-
-
-def test_a_bounded_tail_never_asks_for_more_than_a_perfect_score() -> None:
-    bounded = ImpostorTail(threshold=0.3, rate=0.01, pairs=5, shape=-0.5, scale=0.05)
-    calibration = Calibration(**{**HAND_CALIBRATION.__dict__, "tail": bounded})
-    # End point 0.3 + 0.05 / 0.5 = 0.4: nothing scores above it.
-    assert calibration.false_match_rate(0.41) == 0.0
-    assert calibration.threshold_at(1e-12) <= 0.4 + 1e-9
-
-
-@pytest.mark.parametrize("rate", [0.0, 1.0, -0.1, float("nan"), float("inf")])
-def test_threshold_at_rejects_rates_outside_zero_one(rate: float) -> None:
-    with pytest.raises(FRSError) as caught:
-        HAND_CALIBRATION.threshold_at(rate)
-    assert caught.value.code == "bad_request"
 
 
 def _circle_faces() -> tuple[np.ndarray, list[str]]:
@@ -104,33 +68,58 @@ def random_faces() -> tuple[np.ndarray, np.ndarray]:
     return faces / np.linalg.norm(faces, axis=1, keepdims=True), labels
 
 
-def _brute_force(faces: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _brute_force(faces: np.ndarray, labels: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(impostor scores, their weights when each identity weighs one and no probe cap, genuine scores)."""
     scores = faces @ faces.T
     upper = np.triu(np.ones_like(scores, dtype=bool), k=1)
     same = labels[:, None] == labels[None, :]
-    return scores[upper & ~same], scores[upper & same]
+    photos = np.bincount(labels)[labels].astype(float)
+    weights = 1.0 / photos[None, :] + 1.0 / photos[:, None]
+    return scores[upper & ~same], weights[upper & ~same], scores[upper & same]
 
 
 def test_computed_record_matches_brute_force(random_faces: tuple[np.ndarray, np.ndarray]) -> None:
     faces, labels = random_faces
-    impostor, genuine = _brute_force(faces, labels)
-    record = compute_calibration(faces, [f"p{label}" for label in labels], pack="p", dataset="synthetic")
+    impostor, weights, genuine = _brute_force(faces, labels)
+    record = compute_calibration(
+        faces, [f"p{label}" for label in labels], pack="p", dataset="synthetic", probe_cap=None
+    )
+    curve = record.impostors
     assert record.faces == 1500
     assert record.identities == len(np.unique(labels))
-    assert record.impostor_pairs == impostor.size
-    assert record.impostor_mean == pytest.approx(impostor.mean(), abs=1e-6)
-    assert record.impostor_std == pytest.approx(impostor.std(), rel=1e-4)
+    assert curve.population == EACH_IDENTITY
+    assert curve.impostor_pairs == impostor.size
+    assert curve.impostor_mean == pytest.approx(np.average(impostor, weights=weights), abs=1e-6)
     assert record.genuine is not None
     assert record.genuine.pairs == genuine.size
     assert record.genuine.quantiles["0.5"] == pytest.approx(np.median(genuine), abs=1e-6)
-    # Empirical part: the rate at each stored quantile is what the pairs say.
-    for rate, score in record.quantiles:
-        assert (impostor >= score - 1e-6).mean() == pytest.approx(rate, rel=0.05, abs=2 / impostor.size)
-    # The tail covers the top 0.1% of pairs, and predicts the observed rate where pairs still exist.
-    assert record.tail.rate == pytest.approx(1e-3, rel=0.01)
+
+    def observed(threshold: float) -> float:
+        return float(weights[impostor >= threshold].sum() / weights.sum())
+
+    # Empirical part: the rate at each stored quantile is what the weighted pairs say.
+    for rate, score in curve.quantiles:
+        assert observed(score - 1e-6) == pytest.approx(rate, rel=0.05, abs=2 / impostor.size)
+    # The tail starts at the top 0.1% of the weight and predicts the observed rate where pairs still exist.
+    assert curve.tail.rate == pytest.approx(1e-3, rel=0.02)
     for threshold in np.quantile(impostor, [0.9995, 0.9999]):
-        observed = (impostor >= threshold).mean()
-        assert record.false_match_rate(float(threshold)) == pytest.approx(observed, rel=0.35)
+        assert curve.false_match_rate(float(threshold)) == pytest.approx(observed(threshold), rel=0.35)
+    # The smallest rate measured is backed by at least 10 pairs of people: 600 people make 179,700 pairs.
+    assert curve.measured_down_to * curve.effective_pairs >= 10
+    assert curve.effective_pairs <= 600 * 599 / 2
+
+
+def test_the_probe_cap_changes_the_weights_only_of_people_with_more_photos(
+    random_faces: tuple[np.ndarray, np.ndarray],
+) -> None:
+    faces, labels = random_faces
+    capped = compute_calibration(faces, labels.tolist(), pack="p", dataset="d", probe_cap=1)
+    free = compute_calibration(faces, labels.tolist(), pack="p", dataset="d", probe_cap=None)
+    assert capped.probe_cap == 1 and free.probe_cap is None
+    assert capped.impostors.impostor_pairs == free.impostors.impostor_pairs
+    assert capped.impostors.impostor_mean != free.impostors.impostor_mean
+    with pytest.raises(FRSError):
+        compute_calibration(faces, labels.tolist(), pack="p", dataset="d", probe_cap=0)
 
 
 def test_json_round_trip_keeps_every_rate(random_faces: tuple[np.ndarray, np.ndarray]) -> None:
@@ -139,20 +128,38 @@ def test_json_round_trip_keeps_every_rate(random_faces: tuple[np.ndarray, np.nda
     again = calibration_from_dict(json.loads(json.dumps(record.to_dict())))
     assert again == record
     for rate in (0.1, 1e-3, 1e-7):
-        assert again.threshold_at(rate) == record.threshold_at(rate)
+        assert again.impostors.threshold_at(rate) == record.impostors.threshold_at(rate)
+
+
+def test_a_version_1_record_loads_as_the_curve_it_was() -> None:
+    curve = HAND_CALIBRATION.impostors.to_dict()
+    old = {
+        "version": 1,
+        "pack": "p",
+        "dataset": "d",
+        "identities": 10,
+        "faces": 10,
+        "groups": 31,
+        **{
+            key: curve[key]
+            for key in ("impostor_pairs", "impostor_mean", "impostor_std", "quantiles", "tail")
+        },
+        "genuine": None,
+    }
+    loaded = calibration_from_dict(old)
+    assert loaded.version == 1 and loaded.probe_cap is None
+    assert loaded.impostors.population == LOOK_ALIKE and loaded.impostors.groups == 31
+    assert loaded.impostors.quantiles == HAND_CALIBRATION.impostors.quantiles
+    assert calibration_from_dict({**old, "groups": 1}).impostors.population == EVERY_PAIR
 
 
 @pytest.mark.parametrize(
     ("change", "needle"),
     [
         ({"version": 99}, "version"),
-        ({"quantiles": []}, "quantiles"),
-        ({"quantiles": [[0.1, 0.2], [0.2, 0.3]]}, "decrease"),
-        ({"quantiles": [[1.5, 0.2]]}, "rates must be in"),
-        ({"tail": {"threshold": 0.3, "rate": 0.01, "pairs": 5, "shape": 0.0, "scale": -1.0}}, "scale > 0"),
-        ({"tail": "no"}, "tail must be"),
-        ({"impostor_mean": "x"}, "impostor_mean"),
         ({"faces": 0}, "positive"),
+        ({"impostors": "no"}, "curve must be an object"),
+        ({"probe_cap": "ten"}, "probe_cap"),
     ],
 )
 def test_invalid_records_name_the_problem(change: dict[str, object], needle: str) -> None:
@@ -191,18 +198,18 @@ def test_look_alike_groups_keep_only_pairs_inside_a_group(random_faces: Faces) -
     same_group = groups[:, None] == groups[None, :]
     different_person = labels[:, None] != labels[None, :]
     upper = np.triu(np.ones_like(same_group), k=1)
-    assert record.impostor_pairs == int((upper & same_group & different_person).sum())
-    assert record.groups == 6
+    assert record.impostors.impostor_pairs == int((upper & same_group & different_person).sum())
+    assert record.impostors.groups == 6 and record.impostors.population == LOOK_ALIKE
     # Look-alikes score higher: the same false-match rate needs a higher threshold than over all pairs.
     everyone = compute_calibration(faces, labels.tolist(), pack="p", dataset="d")
-    assert everyone.groups == 1
-    assert record.threshold_at(1e-3) > everyone.threshold_at(1e-3)
+    assert everyone.impostors.groups == 1
+    assert record.impostors.threshold_at(1e-3) > everyone.impostors.threshold_at(1e-3)
 
 
-def test_calibrate_pack_uses_groups_of_about_the_asked_size(random_faces: Faces) -> None:
+def test_calibrate_pack_takes_every_pair_unless_asked_for_groups(random_faces: Faces) -> None:
     faces, labels = random_faces
-    record = calibrate_pack(faces, labels.tolist(), pack="p", dataset="d", group_size=250)
-    assert record.groups == 6  # 1,500 faces / 250
-    assert calibrate_pack(faces, labels.tolist(), pack="p", dataset="d", group_size=None).groups == 1
+    assert calibrate_pack(faces, labels.tolist(), pack="p", dataset="d").impostors.groups == 1
+    grouped = calibrate_pack(faces, labels.tolist(), pack="p", dataset="d", group_size=250)
+    assert grouped.impostors.groups == 6  # 1,500 faces / 250
     with pytest.raises(FRSError):
         calibrate_pack(faces, labels.tolist(), pack="p", dataset="d", group_size=1)

@@ -48,13 +48,26 @@ def test_threshold_rises_with_the_gallery() -> None:
         "gallery_size": 30,
         "false_match_rate": thirty.false_match_rate,
         "expected_fpir": pytest.approx(0.01),
+        # The hand curve measured rates down to 1%: only a gallery of one face is measured at 1% FPIR.
+        "extrapolated": True,
+        "measured_gallery_size": 1,
     }
+    assert not one.extrapolated and one.measured_gallery_size == 1
 
 
 def test_the_model_fpir_at_the_chosen_threshold_is_the_target() -> None:
     for size in (1, 30, 10**6):
         point = threshold_for(0.01, size, CALIBRATION)
         assert expected_fpir(point.threshold, size, CALIBRATION) == pytest.approx(0.01, rel=1e-6)
+
+
+def test_the_measured_gallery_size_is_where_the_per_comparison_rate_leaves_the_measured_curve() -> None:
+    # Measured down to FMR 1e-2: at target 50% the gallery may hold N with 1 - 0.99 ** N <= 0.5, i.e. 68.
+    point = threshold_for(0.5, 10, CALIBRATION)
+    assert point.measured_gallery_size == 68
+    assert not point.extrapolated
+    assert threshold_for(0.5, 69, CALIBRATION).extrapolated
+    assert threshold_for_far(1e-3, CALIBRATION).measured_gallery_size == 1
 
 
 def test_stricter_targets_give_higher_thresholds() -> None:
@@ -98,7 +111,9 @@ def test_a_fixed_threshold_still_reports_what_it_means() -> None:
         "gallery_size": 30,
         "false_match_rate": pytest.approx(0.01 / math.e),
         "expected_fpir": pytest.approx(1 - (1 - 0.01 / math.e) ** 30),
+        "extrapolated": True,  # 0.01 / e is below every rate the hand curve measured
     }
+    assert not fixed_operating_point(0.3, calibration=CALIBRATION).extrapolated
     # A pack without a calibration: only the threshold and where it came from.
     fallback = fixed_operating_point(0.363, gallery_size=5, source="pack_default")
     assert fallback.to_dict() == {"threshold": 0.363, "source": "pack_default", "gallery_size": 5}

@@ -40,3 +40,24 @@ def test_fit_needs_enough_positive_excesses() -> None:
         fit_pareto_tail([0.1] * 5)
     with pytest.raises(ValueError):
         fit_pareto_tail([0.1] * 20 + [-0.1])
+
+
+def test_weights_count_an_excess_as_that_many_repeats() -> None:
+    excesses = np.random.default_rng(5).exponential(0.05, size=400)
+    doubled = fit_pareto_tail(np.concatenate([excesses, excesses[:100]]))
+    weighted = fit_pareto_tail(excesses, np.concatenate([np.full(100, 2.0), np.ones(300)]))
+    assert weighted.shape == pytest.approx(doubled.shape, abs=1e-6)
+    assert weighted.scale == pytest.approx(doubled.scale, rel=1e-6)
+    with pytest.raises(ValueError):
+        fit_pareto_tail(excesses, np.zeros(400))
+
+
+def test_a_light_tail_is_never_heavier_than_exponential() -> None:
+    uniform = np.random.default_rng(3).uniform(size=5000)
+    heavy = 1.0 / 0.3 * (uniform**-0.3 - 1)  # shape +0.3
+    assert fit_pareto_tail(heavy).shape == pytest.approx(0.3, abs=0.05)
+    light = fit_pareto_tail(heavy, light=True)
+    assert light.shape == 0.0
+    assert light.scale == pytest.approx(heavy.mean())
+    bounded = -0.02 / 0.3 * (uniform**0.3 - 1)  # shape -0.3: kept as fitted
+    assert fit_pareto_tail(bounded, light=True).shape == pytest.approx(-0.3, abs=0.05)

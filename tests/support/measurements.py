@@ -55,6 +55,8 @@ def pinned_eval() -> Path:
         "open",
         "eval",
         str(pinned_dataset()),
+        "--gallery-sizes",
+        "all",
         "--peer",
         "face_recognition",
         "--draws",

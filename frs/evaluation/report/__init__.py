@@ -2,7 +2,8 @@
 person can read. Machine and time come from the measurement files, never from the renderer's machine.
 
 Rooms: :mod:`.format` (tables, rates with their n and interval, units), :mod:`.accuracy` (eval sections),
-:mod:`.speed` (the bench section).
+:mod:`.heldout` (operating points on unseen people, calibration populations compared), :mod:`.speed` (the
+bench section).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from typing import Any
 
 from frs.evaluation.report.accuracy import accuracy_section, merge_evaluations
 from frs.evaluation.report.format import NOT_AVAILABLE, as_dict, number, table
+from frs.evaluation.report.heldout import check_section, methods_section
 from frs.evaluation.report.speed import speed_section
 
 
@@ -40,7 +42,12 @@ def machines(files: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 def render_report(
-    evals: Sequence[Mapping[str, Any]], bench: Mapping[str, Any] | None, commands: Sequence[str]
+    evals: Sequence[Mapping[str, Any]],
+    bench: Mapping[str, Any] | None,
+    commands: Sequence[str],
+    *,
+    checks: Sequence[Mapping[str, Any]] = (),
+    methods: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """The report.md text. Plot links are taken from each system's ``plots`` as given (the caller makes them
     relative to the report's folder)."""
@@ -56,6 +63,10 @@ def render_report(
         "",
         *machines(files),
     ]
+    for check in checks:
+        lines += check_section(check)
+    for compared in methods:
+        lines += methods_section(compared)
     for data in merge_evaluations(evals):
         lines += accuracy_section(data)
     if not evals:
