@@ -23,7 +23,9 @@ from frs.evaluation.folds import DEFAULT_FOLDS, DEFAULT_PAIRS_PER_FOLD, make_fol
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("dataset", type=Path, help="DATASET/<identity>/<photos>")
     parser.add_argument("--out", type=Path, required=True, help="the CSV to write")
     parser.add_argument("--folds", type=int, default=DEFAULT_FOLDS)
@@ -42,7 +44,8 @@ def main(argv: list[str] | None = None) -> int:
         writer = csv.writer(handle)
         writer.writerow(["a", "b", "same", "fold"])
         for pair in pairs:
-            writer.writerow([(base / pair.a).as_posix(), (base / pair.b).as_posix(), int(pair.same), pair.fold])
+            a, b = (base / pair.a).as_posix(), (base / pair.b).as_posix()
+            writer.writerow([a, b, int(pair.same), pair.fold])
     counts = Counter((pair.fold, pair.same) for pair in pairs)
     short = [fold for fold in range(args.folds) if counts[(fold, True)] < args.pairs_per_fold]
     print(f"wrote {args.out}: {len(pairs)} pairs in {args.folds} folds", file=sys.stderr)

@@ -162,9 +162,7 @@ class KFoldAccuracy:
         }
 
 
-def kfold_accuracy(
-    scores: npt.ArrayLike, same: npt.ArrayLike, folds: npt.ArrayLike
-) -> KFoldAccuracy | None:
+def kfold_accuracy(scores: npt.ArrayLike, same: npt.ArrayLike, folds: npt.ArrayLike) -> KFoldAccuracy | None:
     """Accuracy per fold at the threshold that maximises accuracy on every other fold. A score of ``-inf``
     (a photo without a face) is a rejection. None when there are fewer than two folds."""
     values = np.asarray(scores, dtype=np.float64).reshape(-1)

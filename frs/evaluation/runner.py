@@ -537,8 +537,8 @@ def evaluate_pairs(
                 genuine, impostor, system.verification_point, far_targets=far_targets, failed_pairs=failed
             )
             if all(pair.fold is not None for pair in pairs):
-                folds = kfold_accuracy(scores, [p.same for p in pairs], [str(p.fold) for p in pairs])
-                verification = replace(verification, kfold=folds)
+                kfold = kfold_accuracy(scores, [p.same for p in pairs], [str(p.fold) for p in pairs])
+                verification = replace(verification, kfold=kfold)
         results.append(SystemResult(system, images, None, (), verification))
     same = sum(pair.same for pair in pairs)
     notes = (

@@ -89,7 +89,8 @@ def test_read_pairs_resolves_paths_and_truth_values(pair_dir):
 
 
 def test_read_pairs_reads_an_optional_fold_column(pair_dir):
-    pairs = read_pairs(_csv(pair_dir, "a,b,same,fold\nimgs/x1.jpg,imgs/x2.jpg,1, 3 \nimgs/x1.jpg,imgs/y1.jpg,0,7\n"))
+    text = "a,b,same,fold\nimgs/x1.jpg,imgs/x2.jpg,1, 3 \nimgs/x1.jpg,imgs/y1.jpg,0,7\n"
+    pairs = read_pairs(_csv(pair_dir, text))
     assert [p.fold for p in pairs] == ["3", "7"]
 
 

@@ -1,4 +1,4 @@
-"""LFW-style folds: pair lists disjoint by person, and accuracy with the threshold chosen on the other folds."""
+"""LFW-style folds: pair lists disjoint by person; accuracy at the threshold chosen on the other folds."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ PEOPLE = _photos({f"p{i:02d}": (i % 5) + 1 for i in range(40)} | {"many": 30})
 
 
 def _person(photo: str) -> str:
-    return photo.split("/")[0]
+    return photo.split("/", maxsplit=1)[0]
 
 
 def test_folds_are_disjoint_by_person_and_pairs_are_what_they_say() -> None:

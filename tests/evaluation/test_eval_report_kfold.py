@@ -1,4 +1,4 @@
-"""The k-fold table of report.md shows what the eval file's ``kfold_accuracy`` holds, and nothing without it."""
+"""The k-fold table of report.md shows what an eval file's ``kfold_accuracy`` holds; none without it."""
 
 from __future__ import annotations
 

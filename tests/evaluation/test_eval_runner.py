@@ -310,7 +310,7 @@ def test_pairs_with_folds_report_kfold_accuracy(tmp_path: Path) -> None:
     assert result.dataset["folds"] == 2
     verification = result.systems[0].verification
     assert verification is not None and verification.kfold is not None
-    assert verification.kfold.accuracies == (1.0, pytest.approx(2 / 3))
+    assert verification.kfold.accuracies == pytest.approx((1.0, 2 / 3))
     assert verification.kfold.failed_pairs == 1
     assert verification.to_dict()["kfold_accuracy"]["pairs_per_fold"] == [2, 3]
 
