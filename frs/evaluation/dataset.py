@@ -1,7 +1,8 @@
 """Reading evaluation datasets: an identity-per-folder tree, or a pairs CSV.
 
 Tree layout: ``DATASET_DIR/<identity>/<image>`` with images ending in .jpg, .jpeg, .png, .webp or .bmp (any
-case). Hidden files and other files are ignored. Pairs layout: a CSV with columns ``a,b,same``.
+case). Hidden files and other files are ignored. Pairs layout: a CSV with columns ``a,b,same`` and, for
+LFW-style k-fold accuracy (``frs.evaluation.folds``), an optional ``fold``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from frs.errors import FRSError
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".webp", ".bmp"})
 PAIR_COLUMNS = ("a", "b", "same")
+FOLD_COLUMN = "fold"
 _TRUE = frozenset({"1", "true", "yes", "same"})
 _FALSE = frozenset({"0", "false", "no", "different"})
 
@@ -51,6 +53,7 @@ class ImagePair:
     b: Path
     same: bool
     line: int  # line in the CSV, for messages
+    fold: str | None = None  # the CSV's fold column, when it has one
 
 
 def _parse_same(raw: str, line: int) -> bool:
@@ -79,8 +82,9 @@ def _resolve(base: Path, raw: str, column: str, line: int) -> Path:
 def read_pairs(csv_path: Path) -> list[ImagePair]:
     """Read a pairs CSV: header with at least ``a,b,same``; image paths relative to the CSV's folder.
 
-    ``same`` accepts 1/0, true/false, yes/no, same/different (any case). Every problem is an
-    ``FRSError("bad_request")`` naming the line; nothing is skipped silently.
+    ``same`` accepts 1/0, true/false, yes/no, same/different (any case). A ``fold`` column, when present,
+    must be filled on every line. Every problem is an ``FRSError("bad_request")`` naming the line; nothing
+    is skipped silently.
     """
     if not csv_path.is_file():
         raise FRSError("bad_request", f"pairs file not found: {csv_path}")
@@ -104,16 +108,22 @@ def read_pairs(csv_path: Path) -> list[ImagePair]:
         raise FRSError("bad_request", f"{csv_path}: malformed CSV ({exc})") from exc
 
     base = csv_path.parent
+    has_folds = FOLD_COLUMN in header
+    required = (*PAIR_COLUMNS, FOLD_COLUMN) if has_folds else PAIR_COLUMNS
     pairs: list[ImagePair] = []
     for number, row in rows:
-        if None in row or any(row.get(column) is None for column in PAIR_COLUMNS):
+        if None in row or any(row.get(column) is None for column in required):
             raise FRSError("bad_request", f"line {number}: expected {len(header)} fields")
+        fold = row[FOLD_COLUMN].strip() if has_folds else None
+        if fold == "":
+            raise FRSError("bad_request", f"line {number}: column 'fold' is empty")
         pairs.append(
             ImagePair(
                 a=_resolve(base, row["a"], "a", number),
                 b=_resolve(base, row["b"], "b", number),
                 same=_parse_same(row["same"], number),
                 line=number,
+                fold=fold,
             )
         )
     if not pairs:

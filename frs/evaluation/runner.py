@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ import numpy.typing as npt
 from frs.decision.operating_point import OperatingPoint
 from frs.evaluation.dataset import read_pairs, scan_dataset
 from frs.evaluation.embeddings import ImageVectors, embed_images
+from frs.evaluation.folds import KFoldAccuracy, kfold_accuracy
 from frs.evaluation.machine import machine_info, utc_now
 from frs.evaluation.metrics import (
     DEFAULT_FAR_TARGETS,
@@ -265,6 +266,7 @@ class VerificationResult:
     eer: EqualErrorRate
     point: OperatingPoint
     at_point: tuple[Rate, Rate]  # TAR, FAR
+    kfold: KFoldAccuracy | None = None  # pairs with a fold column: LFW-style accuracy
 
     def to_dict(self) -> dict[str, Any]:
         rows: list[dict[str, Any]] = []
@@ -295,6 +297,7 @@ class VerificationResult:
                 "far": self.at_point[1].to_dict(),
             },
             "roc": _curve(self.roc, det=False),
+            "kfold_accuracy": self.kfold.to_dict() if self.kfold else None,
         }
 
 
@@ -566,28 +569,33 @@ def evaluate_pairs(
             progress=progress,
             label=system.name,
         )
-        genuine: list[float] = []
-        impostor: list[float] = []
+        scores: list[float] = []
         failed = {"genuine": 0, "impostor": 0}
         for pair in pairs:
             a, b = images.get(pair.a), images.get(pair.b)
-            kind = "genuine" if pair.same else "impostor"
             if a is None or b is None:
-                failed[kind] += 1
-                score = -math.inf
+                failed["genuine" if pair.same else "impostor"] += 1
+                scores.append(-math.inf)
             else:
-                score = float(system.similarity(a[None], b[None])[0, 0])
-            (genuine if pair.same else impostor).append(score)
+                scores.append(float(system.similarity(a[None], b[None])[0, 0]))
+        genuine = [score for score, pair in zip(scores, pairs, strict=True) if pair.same]
+        impostor = [score for score, pair in zip(scores, pairs, strict=True) if not pair.same]
         verification = None
         if genuine and impostor:
             verification = verify(
                 genuine, impostor, system.verification_point, far_targets=far_targets, failed_pairs=failed
             )
+            if all(pair.fold is not None for pair in pairs):
+                kfold = kfold_accuracy(scores, [p.same for p in pairs], [str(p.fold) for p in pairs])
+                verification = replace(verification, kfold=kfold)
         results.append(SystemResult(system, images, None, (), verification))
     same = sum(pair.same for pair in pairs)
     notes = (
         [] if same and same < len(pairs) else ["verification needs at least one same and one different pair"]
     )
+    folds = {pair.fold for pair in pairs}
+    if None not in folds and len(folds) < 2:
+        notes.append("k-fold accuracy needs at least two folds")
     return EvalResult(
         mode="pairs",
         dataset={
@@ -597,6 +605,7 @@ def evaluate_pairs(
             "genuine_pairs": same,
             "impostor_pairs": len(pairs) - same,
             "images": len({path for pair in pairs for path in (pair.a, pair.b)}),
+            "folds": None if None in folds else len(folds),
         },
         protocol={"far_targets": list(far_targets), "interval": "Wilson score, 95%"},
         systems=tuple(results),

@@ -69,11 +69,25 @@ class DetectorQuality:
 
 
 @dataclass(frozen=True)
+class RefineSpec:
+    """A second look of the detector at each face it found, for more precise landmarks
+    (``frs.pipeline.refine``): the manifest's detector ``"refine"`` object."""
+
+    size: int  # side of the square crop the detector sees, pixels
+    context: float  # crop side / the face box's longer side
+    mirror: bool  # also look at the mirrored crop and average the two
+
+
+@dataclass(frozen=True)
 class DetectorSpec(ModelFile):
     kind: str = "scrfd"
     score_threshold: float = 0.5
     nms_threshold: float = 0.4
     quality: DetectorQuality = DetectorQuality()
+    refine: RefineSpec | None = None
+    # Where this detector's five landmarks of a face sit in the recognizer's 112x112 aligned crop, when they
+    # sit elsewhere than the ArcFace template's points (None): a detector's own landmark convention.
+    landmark_template: tuple[tuple[float, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,6 +148,29 @@ def _detector_quality(raw: Any) -> DetectorQuality:
             "detector.quality needs 0 <= low <= medium <= high < full_score <= 1 and 0 < level_nose < 1"
         )
     return quality
+
+
+def _refine(raw: Any) -> RefineSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError('detector.refine must be {"size", "context", "mirror"}')
+    spec = RefineSpec(size=int(raw["size"]), context=float(raw["context"]), mirror=bool(raw["mirror"]))
+    if not (32 <= spec.size <= 640 and spec.size % 32 == 0 and 1.0 <= spec.context <= 4.0):
+        raise ValueError("detector.refine needs a size of 32 to 640 in steps of 32 and a context of 1 to 4")
+    return spec
+
+
+def _template(raw: Any) -> tuple[tuple[float, float], ...] | None:
+    if raw is None:
+        return None
+    points = raw if isinstance(raw, list) else []
+    if len(points) != 5 or not all(
+        isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float) and 0 <= v <= 112 for v in p)
+        for p in points
+    ):
+        raise ValueError("detector.landmark_template must be 5 [x, y] points inside the 112x112 crop")
+    return tuple((float(x), float(y)) for x, y in points)
 
 
 def _model_file_fields(raw: dict[str, Any], role: str) -> dict[str, Any]:
@@ -205,6 +242,8 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
                 score_threshold=float(det_raw.get("score_threshold", 0.5)),
                 nms_threshold=float(det_raw.get("nms_threshold", 0.4)),
                 quality=_detector_quality(det_raw.get("quality")),
+                refine=_refine(det_raw.get("refine")),
+                landmark_template=_template(det_raw.get("landmark_template")),
             )
         rec_raw = raw["recognizer"]
         recognizer = RecognizerSpec(

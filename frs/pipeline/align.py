@@ -36,13 +36,18 @@ def similarity_transform(
 
 
 def align_face(
-    rgb: npt.NDArray[np.uint8], landmarks: npt.NDArray[np.floating], size: tuple[int, int]
+    rgb: npt.NDArray[np.uint8],
+    landmarks: npt.NDArray[np.floating],
+    size: tuple[int, int],
+    template: npt.ArrayLike | None = None,
 ) -> npt.NDArray[np.uint8]:
-    """Warp the face with ``landmarks`` (5x2, image pixels) into a ``size`` (w, h) aligned crop."""
+    """Warp the face with ``landmarks`` (5x2, image pixels) into a ``size`` (w, h) aligned crop, mapping them
+    onto ``template`` (5x2, in a 112x112 crop; default the ArcFace template)."""
     width, height = size
-    template = ARCFACE_TEMPLATE * (width / 112.0)
+    points = ARCFACE_TEMPLATE if template is None else np.asarray(template, dtype=np.float64).reshape(5, 2)
+    target = points * (width / 112.0)
     if height != width:
-        template = template + np.array([0.0, (height - width) / 2.0])
-    matrix = similarity_transform(landmarks, template)
+        target = target + np.array([0.0, (height - width) / 2.0])
+    matrix = similarity_transform(landmarks, target)
     warped = cv2.warpAffine(rgb, matrix, (width, height), flags=cv2.INTER_LINEAR, borderValue=(0, 0, 0))
     return np.asarray(warped, dtype=np.uint8)

@@ -23,6 +23,7 @@ from frs.pipeline.decode import DecodedImage, decode_image
 from frs.pipeline.detectors import Detection, load_detector
 from frs.pipeline.embedder import Embedder
 from frs.pipeline.quality import FilterLevel, Quality, assess_quality, level_thresholds, refusal_reasons
+from frs.pipeline.refine import LandmarkRefiner, load_refiner
 from frs.pipeline.runtime import create_session, load_session
 
 Box = tuple[float, float, float, float]
@@ -65,11 +66,13 @@ class FaceAnalyzer:
         self.settings = settings
         det_spec, rec_spec = manifest.detector, manifest.recognizer
         det_size = (settings.det_size, settings.det_size) if settings.det_size else det_spec.input_size
-        self.detector = load_detector(
-            det_spec,
-            create_session(weight_path(manifest, det_spec, settings.models_dir), settings.threads),
-            det_size,
-            manifest=manifest.path,
+        self.detector_session = create_session(
+            weight_path(manifest, det_spec, settings.models_dir), settings.threads
+        )
+        self.detector = load_detector(det_spec, self.detector_session, det_size, manifest=manifest.path)
+        # The manifest's second look for precise landmarks (None: the first pass's landmarks are used).
+        self.refiner: LandmarkRefiner | None = load_refiner(
+            det_spec, self.detector_session, manifest=manifest.path
         )
         rec_path = weight_path(manifest, rec_spec, settings.models_dir)
         self.embedder = Embedder(load_session(rec_path, settings.threads, rec_spec.engine), rec_spec)
@@ -124,8 +127,11 @@ class FaceAnalyzer:
         detections = [d for d in detections if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) >= min_side]
         embeddings: list[npt.NDArray[np.float32] | None] = [None] * len(detections)
         if embed and detections:
+            if self.refiner is not None:  # only where the landmarks are used to align
+                detections = self.refiner.refine(image.rgb, detections)
             size = self.manifest.recognizer.input_size
-            crops = np.stack([align_face(image.rgb, d.landmarks, size) for d in detections])
+            template = self.manifest.detector.landmark_template
+            crops = np.stack([align_face(image.rgb, d.landmarks, size, template) for d in detections])
             embeddings = list(self.embedder.embed(crops))
         faces = []
         reading = self.manifest.detector.quality

@@ -85,6 +85,13 @@ def test_read_pairs_resolves_paths_and_truth_values(pair_dir):
     assert pairs[1].b == absolute
     assert pairs[2].b == pair_dir / "imgs/y1.jpg"
     assert [p.line for p in pairs] == [2, 4, 5, 6]
+    assert all(p.fold is None for p in pairs)
+
+
+def test_read_pairs_reads_an_optional_fold_column(pair_dir):
+    text = "a,b,same,fold\nimgs/x1.jpg,imgs/x2.jpg,1, 3 \nimgs/x1.jpg,imgs/y1.jpg,0,7\n"
+    pairs = read_pairs(_csv(pair_dir, text))
+    assert [p.fold for p in pairs] == ["3", "7"]
 
 
 @pytest.mark.parametrize(
@@ -101,6 +108,8 @@ def test_read_pairs_resolves_paths_and_truth_values(pair_dir):
         ("a,b,same\nimgs/x1.jpg,,1\n", "line 2: column 'b' is empty"),
         ("a,b,same\nimgs/x1.jpg,imgs/x2.jpg\n", "line 2: expected 3 fields"),
         ("a,b,same\nimgs/x1.jpg,imgs/x2.jpg,1,extra\n", "line 2: expected 3 fields"),
+        ("a,b,same,fold\nimgs/x1.jpg,imgs/x2.jpg,1,\n", "line 2: column 'fold' is empty"),
+        ("a,b,same,fold\nimgs/x1.jpg,imgs/x2.jpg,1\n", "line 2: expected 4 fields"),
     ],
 )
 def test_read_pairs_reports_problems_clearly(pair_dir, text, message):

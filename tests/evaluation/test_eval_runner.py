@@ -284,13 +284,43 @@ def test_pairs_evaluation(tmp_path: Path) -> None:
         "genuine_pairs": 3,
         "impostor_pairs": 2,
         "images": 5,
+        "folds": None,
     }
     verification = result.systems[0].verification
     assert verification is not None
+    assert verification.kfold is None
     assert verification.failed_pairs == {"genuine": 1, "impostor": 0}
     tar, far = verification.at_point
     assert (tar.count, tar.n, far.count, far.n) == (2, 3, 0, 2)
     assert result.systems[0].images.issues.no_face == ["p/none.jpg"]
+
+
+def test_pairs_with_folds_report_kfold_accuracy(tmp_path: Path) -> None:
+    faces = {
+        "x1.jpg": [_face(1, 0, 0, 0)],
+        "x2.jpg": [_face(0.9, math.sqrt(0.19), 0, 0)],
+        "y1.jpg": [_face(0, 1, 0, 0)],
+        "y2.jpg": [_face(0.3, math.sqrt(0.91), 0, 0)],
+        "none.jpg": [],
+    }
+    _make_tree(tmp_path, faces)
+    csv_path = tmp_path / "pairs.csv"
+    csv_path.write_text(
+        "a,b,same,fold\n"
+        "x1.jpg,x2.jpg,1,A\n"  # 0.9
+        "x1.jpg,y1.jpg,0,A\n"  # 0
+        "y1.jpg,y2.jpg,1,B\n"  # 0.954
+        "x1.jpg,y2.jpg,0,B\n"  # 0.3
+        "x2.jpg,none.jpg,1,B\n",  # no face: rejected whatever the threshold
+        encoding="utf-8",
+    )
+    result = evaluate_pairs(csv_path, [_system(tmp_path, faces, Counter())], progress=False)
+    assert result.dataset["folds"] == 2
+    verification = result.systems[0].verification
+    assert verification is not None and verification.kfold is not None
+    assert verification.kfold.accuracies == pytest.approx((1.0, 2 / 3))
+    assert verification.kfold.failed_pairs == 1
+    assert verification.to_dict()["kfold_accuracy"]["pairs_per_fold"] == [2, 3]
 
 
 def test_pairs_without_impostors_have_no_verification(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from frs.evaluation.report.format import (
     threshold,
     unsupported,
 )
+from frs.evaluation.report.kfold import kfold_section
 
 SCHEMA = "frs-eval/2"
 _MAX_LISTED_IMAGES = 10
@@ -334,6 +335,7 @@ def accuracy_section(data: Mapping[str, Any]) -> list[str]:
         "",
     ]
     lines += _verification(systems, as_list(protocol.get("far_targets")))
+    lines += kfold_section(systems)
     plots = _plots(systems)
     if plots:
         lines += ["### Plots", "", "Default operating points are marked on every curve.", "", *plots]
