@@ -68,17 +68,26 @@ EVAL_DATASET ?=
 REPORT_DIR := docs/report
 EVAL_NAME = $(notdir $(patsubst %/,%,$(EVAL_DATASET)))
 DATASET_EVALS = $(if $(EVAL_DATASET),$(REPORT_DIR)/eval-$(EVAL_NAME)-open $(REPORT_DIR)/eval-$(EVAL_NAME)-embedded)
+# Issue 19's operating-point tables: the calibration checked on people it never saw (one photo each, then 1-3
+# photos lined up), and the calibration populations compared.
+DATASET_CHECKS = $(if $(EVAL_DATASET),$(REPORT_DIR)/check-$(EVAL_NAME)-open-1photo.json $(REPORT_DIR)/check-$(EVAL_NAME)-open.json)
+DATASET_METHODS = $(if $(EVAL_DATASET),$(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json)
 bench: install models testdata
 	rm -rf $(REPORT_DIR) out/pinned-photos
 	$(PY) -m frs testdata dataset --dest out/pinned-photos
 ifneq ($(EVAL_DATASET),)
 	$(PY) -m frs --pack open eval $(EVAL_DATASET) --peer face_recognition --out $(REPORT_DIR)/eval-$(EVAL_NAME)-open
 	$(PY) -m frs --pack embedded eval $(EVAL_DATASET) --out $(REPORT_DIR)/eval-$(EVAL_NAME)-embedded
+	$(PY) -m frs --pack open calibrate $(EVAL_DATASET) --check --out $(REPORT_DIR)/check-$(EVAL_NAME)-open-1photo.json
+	$(PY) -m frs --pack open calibrate $(EVAL_DATASET) --check --photos 1,2,3 \
+		--out $(REPORT_DIR)/check-$(EVAL_NAME)-open.json
+	$(PY) scripts/openset_methods.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json
 endif
 	$(PY) -m frs --pack open eval out/pinned-photos --gallery-sizes all --peer face_recognition \
 		--out $(REPORT_DIR)/eval-pinned-photos-open
 	$(PY) -m frs --pack open bench --out $(REPORT_DIR)/bench.json
 	$(PY) -m frs report $(foreach dir,$(DATASET_EVALS) $(REPORT_DIR)/eval-pinned-photos-open,--eval $(dir)/eval.json) \
+		$(foreach file,$(DATASET_CHECKS),--check $(file)) $(foreach file,$(DATASET_METHODS),--methods $(file)) \
 		--bench $(REPORT_DIR)/bench.json --out report.md
 
 run: install models
