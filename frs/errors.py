@@ -19,6 +19,8 @@ ERROR_STATUS: dict[str, int] = {
     "method_not_allowed": 405,
     "conflict": 409,
     "pack_mismatch": 409,
+    "identity_exists": 409,
+    "duplicate_face": 409,
     "payload_too_large": 413,
     "image_too_large": 413,
     "clip_too_long": 413,

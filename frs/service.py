@@ -26,7 +26,16 @@ from frs.decision.policy import (
 )
 from frs.errors import FRSError
 from frs.gallery.types import AddResult, FaceRecord, Gallery, Identity, NewFace
-from frs.gallery.validation import validate_identity_name, validate_top_k
+from frs.gallery.validation import (
+    MAX_TOP_K,
+    validate_face_id,
+    validate_identity_name,
+    validate_merge_sources,
+    validate_metadata,
+    validate_metadata_mode,
+    validate_source,
+    validate_top_k,
+)
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer, load_analyzer
 from frs.pipeline.quality import FilterLevel, parse_filter_level
 
@@ -48,7 +57,9 @@ def face_record_dict(face: FaceRecord) -> dict[str, Any]:
         "face_id": face.face_id,
         "bbox": [round(v, 1) for v in face.bbox],
         "det_score": round(face.det_score, 4),
+        "quality_score": None if face.quality is None else round(face.quality, 4),
         "image_sha256": face.image_sha256,
+        "source": face.source,
         "created_at": face.created_at,
     }
 
@@ -221,9 +232,16 @@ class FaceService:
         return face
 
     @staticmethod
-    def _new_face(face: AnalyzedFace, image: bytes) -> NewFace:
+    def _new_face(face: AnalyzedFace, image: bytes, source: str | None = None) -> NewFace:
         assert face.embedding is not None
-        return NewFace(face.embedding, face.score, face.bbox, hashlib.sha256(image).hexdigest())
+        return NewFace(
+            face.embedding,
+            face.score,
+            face.bbox,
+            hashlib.sha256(image).hexdigest(),
+            source=source,
+            quality=float(face.quality.overall),
+        )
 
     def add(
         self,
@@ -234,13 +252,17 @@ class FaceService:
         metadata: dict[str, Any] | None = None,
         largest: bool = False,
         quality_filter: str | None = None,
+        source: str | None = None,
     ) -> dict[str, Any]:
-        """Enrol the face of ``image`` for ``name``; every refusal happens before the gallery is written."""
+        """Enrol the face of ``image`` for ``name``; every refusal happens before the gallery is written.
+        ``source`` (s3://bucket/key or a URL) records where the photo can be fetched again."""
         level = _filter_level(quality_filter, self.settings.add_quality_filter)
         store = self.gallery(gallery)  # validates the gallery name before any model work
         validate_identity_name(name)
+        source = validate_source(source)
         face = self._single_face(image, largest, level)
-        result = store.add_face(name, self._new_face(face, image), pack=self.analyzer.pack, metadata=metadata)
+        new_face = self._new_face(face, image, source)
+        result = store.add_face(name, new_face, pack=self.analyzer.pack, metadata=metadata)
         return add_result_dict(result, face)
 
     def add_many(
@@ -250,6 +272,7 @@ class FaceService:
         *,
         largest: bool = False,
         quality_filter: str | None = None,
+        sources: Sequence[str | None] | None = None,
     ) -> list[dict[str, Any]]:
         """Enrol many (name, image, metadata) in one gallery write; bad images (no face, several faces, below
         the quality filter) are reported per image, not fatal.
@@ -263,11 +286,12 @@ class FaceService:
         for index, (name, image, metadata) in enumerate(items):
             try:
                 validate_identity_name(name)
+                source = validate_source(sources[index] if sources is not None else None)
                 face = self._single_face(image, largest, level)
             except FRSError as exc:
                 results[index] = {"identity": name, **exc.to_dict()}
                 continue
-            prepared.append((index, name, self._new_face(face, image), metadata, face))
+            prepared.append((index, name, self._new_face(face, image, source), metadata, face))
         if prepared:
             added = store.add_faces([(n, f, m) for _, n, f, m, _ in prepared], pack=self.analyzer.pack)
             for (index, _, _, _, face), result in zip(prepared, added, strict=True):
@@ -365,3 +389,76 @@ class FaceService:
     def delete_face(self, gallery: str, face_id: str) -> dict[str, Any]:
         record = self.gallery(gallery).delete_face(face_id)
         return {"face_id": record.face_id, "identity": record.identity}
+
+    # -- search by face and identity edits ---------------------------------------------------------------
+
+    def search_face(
+        self,
+        gallery: str,
+        face_id: str,
+        *,
+        top_k: int = 5,
+        threshold: float | None = None,
+        target_fpir: float | None = None,
+    ) -> dict[str, Any]:
+        """The identities closest to an enrolled face, other than its own, decided like identify decides a
+        probe: at the operating point for this gallery's size (``identity`` is null below it)."""
+        top_k = validate_top_k(top_k)
+        if top_k > MAX_TOP_K - 1:
+            raise FRSError(
+                "bad_request", f"top_k must be an integer from 1 to {MAX_TOP_K - 1} for search_face"
+            )
+        explicit = check_threshold(threshold)
+        target = check_rate(self.settings.target_fpir if target_fpir is None else target_fpir, "target_fpir")
+        store = self.gallery(gallery)
+        stored = store.face(validate_face_id(face_id))
+        own = stored.record.identity
+        gallery_faces = store.face_count()
+        point = self.identify_operating_point(gallery_faces, threshold=explicit, target_fpir=target)
+        found = store.search(stored.embedding.reshape(1, -1), pack=self.analyzer.pack, top_k=top_k + 1)[0]
+        candidates = [c for c in found if c.name != own][:top_k]
+        decision = decide([(c.name, c.similarity) for c in candidates], point)
+        best = candidates[0] if candidates else None
+        return {
+            "face_id": stored.record.face_id,
+            "enrolled_as": own,
+            "threshold": round(point.threshold, 4),
+            "operating_point": identify_point_dict(point, gallery_faces, "none"),
+            "identity": decision.identity,
+            "similarity": round(best.similarity, 4) if best else None,
+            "reason": REASONS[decision.reason],
+            "candidates": [{"identity": c.name, "similarity": round(c.similarity, 4)} for c in candidates],
+        }
+
+    def rename(self, gallery: str, name: str, new_name: str) -> dict[str, Any]:
+        identity = self.gallery(gallery).rename_identity(name, new_name)
+        return {**identity_dict(identity), "renamed_from": name}
+
+    def merge(self, gallery: str, name: str, sources: list[str]) -> dict[str, Any]:
+        store = self.gallery(gallery)
+        names = validate_merge_sources(validate_identity_name(name), sources)
+        result = store.merge_identities(name, names)
+        return {
+            **identity_dict(result.identity),
+            "merged": names,
+            "faces_moved": result.faces_moved,
+            "duplicates_dropped": result.duplicates_dropped,
+        }
+
+    def move_face(self, gallery: str, face_id: str, name: str) -> dict[str, Any]:
+        result = self.gallery(gallery).move_face(face_id, name)
+        return {
+            "face_id": result.face.face_id,
+            "identity": result.face.identity,
+            "previous_identity": result.previous_identity,
+        }
+
+    def update_metadata(
+        self, gallery: str, name: str, metadata: dict[str, Any], *, mode: str = "merge"
+    ) -> dict[str, Any]:
+        store = self.gallery(gallery)
+        checked = validate_metadata_mode(mode)
+        identity = store.update_metadata(
+            name, validate_metadata(metadata), "merge" if checked == "merge" else "replace"
+        )
+        return identity_dict(identity)

@@ -18,6 +18,7 @@ _TYPES: dict[str, dict[str, Any]] = {
     "number": {"type": "number"},
     "boolean": {"type": "boolean"},
     "object": {"type": "object"},
+    "array": {"type": "array", "items": {"type": "string"}},
 }
 _IMAGE_REFERENCE = {
     "type": "object",
@@ -104,7 +105,7 @@ def _operation(route: Route) -> dict[str, Any]:
             "schema": param_schema(p),
         }
         for p in route.field_params
-        if p.type != "object"
+        if p.type not in ("object", "array")
     ]
     success = {
         "description": "Success",
@@ -133,7 +134,22 @@ def _operation(route: Route) -> dict[str, Any]:
     }
     if operation.images:
         document["requestBody"] = _request_body(route)
+    elif any(p.type in ("object", "array") for p in route.field_params):
+        document["requestBody"] = _json_body(route)
     return document
+
+
+def _json_body(route: Route) -> dict[str, Any]:
+    """A JSON body for an operation without images that takes an object or a list (metadata, from)."""
+    fields = {p.name: param_schema(p) for p in route.field_params}
+    required = [p.name for p in route.field_params if p.required]
+    return {
+        "required": True,
+        "description": "A JSON object with the parameters (any not in the query string).",
+        "content": {
+            "application/json": {"schema": {"type": "object", "properties": fields, "required": required}}
+        },
+    }
 
 
 @functools.cache

@@ -16,13 +16,20 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from frs.api.params import optional_bool, optional_float, optional_int, optional_object, optional_str
+from frs.api.params import (
+    optional_bool,
+    optional_float,
+    optional_int,
+    optional_object,
+    optional_str,
+    optional_str_list,
+)
 from frs.config import QUALITY_FILTERS, Settings
 from frs.errors import FRSError
 from frs.gallery.validation import MAX_IDENTITY_NAME, MAX_PAGE_SIZE, MAX_TOP_K
 from frs.service import FaceService
 
-ParamType = Literal["string", "integer", "number", "boolean", "object", "image"]
+ParamType = Literal["string", "integer", "number", "boolean", "object", "array", "image"]
 #: How a field of each type is read (query strings carry numbers and booleans as text); images are the
 #: adapters' business.
 _READERS: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
@@ -31,6 +38,7 @@ _READERS: dict[str, Callable[[Mapping[str, Any], str], Any]] = {
     "number": optional_float,
     "boolean": optional_bool,
     "object": optional_object,
+    "array": optional_str_list,
 }
 
 
@@ -96,7 +104,8 @@ IMAGE_B = Param(
 METADATA = Param(
     "metadata",
     "object",
-    "JSON object stored with the identity (at most 4 KiB); replaces the stored one when given",
+    "JSON object stored with the identity (at most 4 KiB); add: replaces the stored one when given; "
+    "update_metadata: applied as 'mode' says",
 )
 LARGEST = Param(
     "largest",
@@ -107,7 +116,8 @@ LARGEST = Param(
 TOP_K = Param(
     "top_k",
     "integer",
-    f"candidates listed per face, best first (1-{MAX_TOP_K})",
+    f"candidates listed per face, best first (1-{MAX_TOP_K}; search_face: 1-{MAX_TOP_K - 1}, as the "
+    "face's own identity is left out)",
     default=5,
     schema={"minimum": 1, "maximum": MAX_TOP_K},
 )
@@ -148,6 +158,47 @@ PAGE_SIZE = Param(
     schema={"minimum": 1, "maximum": MAX_PAGE_SIZE},
 )
 PAGE_TOKEN = Param("page_token", "string", "next_page_token of the previous page")
+SOURCE = Param(
+    "source",
+    "string",
+    "where the photo can be fetched again (s3://bucket/key or an http(s) URL), kept with the face so "
+    '`frs gallery reindex` can re-enrol it on another pack (no pixels are stored); an {"s3": ...} image '
+    "records its own key when this is absent",
+    schema={"maxLength": 2048},
+)
+NEW_NAME = Param(
+    "new_name",
+    "string",
+    "the identity's new name (same rules as name; must not be taken)",
+    required=True,
+    schema={"minLength": 1, "maxLength": MAX_IDENTITY_NAME},
+)
+FROM = Param(
+    "from",
+    "array",
+    "identities whose faces move into 'name' (they are deleted); metadata: name's keys win, then each of "
+    "these in order adds the keys still missing",
+    required=True,
+)
+MODE = Param(
+    "mode",
+    "string",
+    "merge: the given top-level keys replace the stored ones (null removes a key); replace: the given object "
+    "becomes the metadata",
+    default="merge",
+    schema={"enum": ["merge", "replace"]},
+)
+#: search_face drops the face's own identity from up to top_k + 1 candidates, so it lists one fewer at most.
+SEARCH_TOP_K = dataclasses.replace(TOP_K, schema={"minimum": 1, "maximum": MAX_TOP_K - 1})
+
+
+def s3_source(image: object) -> str | None:
+    """``s3://bucket/key`` for an ``{"s3": {"bucket", "key"}}`` image reference, else None."""
+    if isinstance(image, dict) and isinstance(image.get("s3"), dict):
+        ref = image["s3"]
+        if isinstance(ref.get("bucket"), str) and isinstance(ref.get("key"), str):
+            return f"s3://{ref['bucket']}/{ref['key']}"
+    return None
 
 
 @dataclass(frozen=True)
@@ -174,6 +225,8 @@ class Operation:
             values[param.name] = load_image(param.name)
             if param.required and values[param.name] is None:
                 raise FRSError("bad_request", f"'{param.name}' is required: {hint}")
+        if "source" in values and values["source"] is None:
+            values["source"] = s3_source(fields.get("image")) or s3_source({"s3": fields.get("s3")})
         return values
 
     def run(self, service: FaceService, arguments: dict[str, Any]) -> dict[str, Any]:
@@ -215,6 +268,7 @@ OPERATIONS: tuple[Operation, ...] = (
             METADATA,
             LARGEST,
             dataclasses.replace(QUALITY_FILTER, default_doc="FRS_ADD_QUALITY_FILTER (low)"),
+            SOURCE,
         ),
         lambda s, a: s.add(
             a["gallery"],
@@ -223,6 +277,7 @@ OPERATIONS: tuple[Operation, ...] = (
             metadata=a["metadata"],
             largest=a["largest"],
             quality_filter=a["quality_filter"],
+            source=a["source"],
         ),
         "AddResult",
         (*IMAGE_ERRORS, 409),
@@ -308,6 +363,66 @@ OPERATIONS: tuple[Operation, ...] = (
         "DeleteFaceResult",
         (404, 409, 503),
         cli=("frs delete-face FACE_ID",),
+    ),
+    Operation(
+        "search_face",
+        "Who else looks like this enrolled face? (identify's operating point, its own identity left out)",
+        (GALLERY, FACE_ID, SEARCH_TOP_K, THRESHOLD, TARGET_FPIR),
+        lambda s, a: s.search_face(
+            a["gallery"],
+            a["face_id"],
+            top_k=a["top_k"],
+            threshold=a["threshold"],
+            target_fpir=a["target_fpir"],
+        ),
+        "SearchFaceResult",
+        (404, 409, 503),
+        cli=("frs search-face FACE_ID",),
+    ),
+    Operation(
+        "rename",
+        "Rename an identity",
+        (GALLERY, _required(NAME), NEW_NAME),
+        lambda s, a: s.rename(a["gallery"], a["name"], a["new_name"]),
+        "RenameResult",
+        (404, 409, 503),
+        cli=("frs rename NAME NEW_NAME",),
+    ),
+    Operation(
+        "merge",
+        "Merge identities into one (their faces move to 'name', in one write)",
+        (GALLERY, _required(NAME), FROM),
+        lambda s, a: s.merge(a["gallery"], a["name"], a["from"]),
+        "MergeResult",
+        (404, 409, 503),
+        cli=("frs merge NAME FROM...",),
+    ),
+    Operation(
+        "move_face",
+        "Move an enrolled face to another identity",
+        (
+            GALLERY,
+            FACE_ID,
+            _required(NAME),
+        ),
+        lambda s, a: s.move_face(a["gallery"], a["face_id"], a["name"]),
+        "MoveFaceResult",
+        (404, 409, 503),
+        cli=("frs move-face FACE_ID NAME",),
+    ),
+    Operation(
+        "update_metadata",
+        "Change an identity's metadata (merge or replace) without adding a face",
+        (
+            GALLERY,
+            _required(NAME),
+            _required(METADATA),
+            MODE,
+        ),
+        lambda s, a: s.update_metadata(a["gallery"], a["name"], a["metadata"], mode=a["mode"]),
+        "Identity",
+        (404, 409, 503),
+        cli=("frs update-metadata NAME METADATA",),
     ),
 )
 

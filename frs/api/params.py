@@ -60,3 +60,12 @@ def optional_object(source: Mapping[str, Any], field: str) -> dict[str, Any] | N
     if not isinstance(value, dict):
         raise FRSError("bad_request", f"'{field}' must be a JSON object")
     return value
+
+
+def optional_str_list(source: Mapping[str, Any], field: str) -> list[str] | None:
+    value = source.get(field)
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise FRSError("bad_request", f"'{field}' must be a JSON array of strings")
+    return list(value)

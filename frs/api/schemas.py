@@ -88,6 +88,31 @@ FIELDS: dict[str, dict[str, Any]] = {
         "description": "pass as page_token for the next page; null on the last page",
     },
     "faces_removed": {"type": "integer", "description": "faces the delete erased"},
+    "quality_score": {
+        "type": ["number", "null"],
+        "description": "the face's quality score (0-1) when it was enrolled (null for faces enrolled before "
+        "FRS recorded it)",
+    },
+    "source": {
+        "type": ["string", "null"],
+        "description": "where the enrolled photo can be fetched again (s3://bucket/key or a URL), if known",
+    },
+    "enrolled_as": {
+        "type": "string",
+        "description": "search_face: the identity the searched face belongs to",
+    },
+    "renamed_from": {"type": "string", "description": "rename: the identity's previous name"},
+    "merged": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "merge: the identities merged into this one (now deleted)",
+    },
+    "faces_moved": {"type": "integer", "description": "merge: faces that moved to the identity"},
+    "duplicates_dropped": {
+        "type": "integer",
+        "description": "merge: faces dropped because the identity already had a face from the same photo",
+    },
+    "previous_identity": {"type": "string", "description": "move_face: the identity the face belonged to"},
     # -- images and the service
     "image": {
         "type": "object",
@@ -211,7 +236,12 @@ _IDENTIFY_FACE = _object(
         "candidates": _field("candidates"),
     }
 )
-_FACE_RECORD = _object({n: _field(n) for n in ("face_id", "bbox", "det_score", "image_sha256", "created_at")})
+_FACE_RECORD = _object(
+    {
+        n: _field(n)
+        for n in ("face_id", "bbox", "det_score", "quality_score", "image_sha256", "source", "created_at")
+    }
+)
 _IDENTITY_PROPERTIES = {
     n: _field(n) for n in ("identity", "metadata", "face_count", "created_at", "updated_at")
 }
@@ -268,4 +298,36 @@ SCHEMAS: dict[str, Any] = {
     ),
     "DeleteResult": _object({"identity": _field("identity"), "faces_removed": _field("faces_removed")}),
     "DeleteFaceResult": _object({"face_id": _field("face_id"), "identity": _field("identity")}),
+    "SearchFaceResult": _object(
+        {
+            "face_id": _field("face_id"),
+            "enrolled_as": _field("enrolled_as"),
+            "threshold": _field("threshold"),
+            "operating_point": _operating_point(
+                tuple(n for n in OPERATING_POINT_FIELDS if n != "target_far")
+            ),
+            "identity": _field("identity", type=["string", "null"]),
+            "similarity": _field("similarity", type=["number", "null"]),
+            "reason": _field("reason"),
+            "candidates": _field("candidates"),
+        }
+    ),
+    "RenameResult": _object(
+        {**_IDENTITY_PROPERTIES, "renamed_from": _field("renamed_from")},
+    ),
+    "MergeResult": _object(
+        {
+            **_IDENTITY_PROPERTIES,
+            "merged": _field("merged"),
+            "faces_moved": _field("faces_moved"),
+            "duplicates_dropped": _field("duplicates_dropped"),
+        }
+    ),
+    "MoveFaceResult": _object(
+        {
+            "face_id": _field("face_id"),
+            "identity": _field("identity"),
+            "previous_identity": _field("previous_identity"),
+        }
+    ),
 }

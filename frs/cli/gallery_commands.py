@@ -1,4 +1,5 @@
-"""Gallery commands: add, identify, verify-identity, get, list, delete, delete-face, enroll.
+"""Gallery commands: add, identify, verify-identity, get, list, delete, delete-face, search-face, rename,
+merge, move-face, update-metadata, enroll.
 
 Each works on ``--gallery`` (default ``default``) at ``--gallery-uri`` (default ``FRS_GALLERY_URI``).
 """
@@ -45,6 +46,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     add.add_argument("--metadata", help="JSON object stored with the identity (<= 4 KiB)")
     add.add_argument("--largest", action="store_true", help="use the largest face when there are several")
     add_option(add, "add", "quality_filter")
+    add.add_argument(
+        "--source",
+        action="append",
+        help="where the photo can be fetched again (s3://bucket/key or URL), kept for `frs gallery reindex`; "
+        "once per image, in order",
+    )
     add.set_defaults(run=_add)
 
     identify = sub.add_parser("identify", help="who is in this picture? (every face)")
@@ -93,6 +100,42 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     delete_face.add_argument("face_id", help="face_id from add, get or enroll (a UUID)")
     delete_face.set_defaults(run=lambda s, a: s.delete_face(a.gallery, a.face_id))
 
+    search = sub.add_parser("search-face", help="identities that look like an enrolled face (not its own)")
+    search.add_argument("face_id", help="an enrolled face's id")
+    for option in ("top_k", "target_fpir"):
+        add_option(search, "search_face", option)
+    search.set_defaults(
+        run=lambda s, a: s.search_face(a.gallery, a.face_id, top_k=a.top_k, target_fpir=a.target_fpir)
+    )
+
+    rename = sub.add_parser("rename", help="rename an identity")
+    rename.add_argument("name", help="enrolled identity")
+    rename.add_argument("new_name", help="its new name (must not be taken)")
+    rename.set_defaults(run=lambda s, a: s.rename(a.gallery, a.name, a.new_name))
+
+    merge = sub.add_parser(
+        "merge",
+        help="merge identities into NAME (faces move, sources deleted, one write)",
+        description="Move every face of the FROM identities to NAME and delete them, in one write. Metadata: "
+        "NAME's keys win, then each FROM identity, in order, adds the keys still missing.",
+    )
+    merge.add_argument("name", help="the identity that stays")
+    merge.add_argument("sources", nargs="+", metavar="from", help="identities merged into it")
+    merge.set_defaults(run=lambda s, a: s.merge(a.gallery, a.name, a.sources))
+
+    move = sub.add_parser("move-face", help="move one face to another identity")
+    move.add_argument("face_id", help="the face to move")
+    move.add_argument("name", help="the (existing) identity it moves to")
+    move.set_defaults(run=lambda s, a: s.move_face(a.gallery, a.face_id, a.name))
+
+    update = sub.add_parser("update-metadata", help="change an identity's metadata without adding a face")
+    update.add_argument("name", help="enrolled identity")
+    update.add_argument("metadata", help="JSON object")
+    add_option(update, "update_metadata", "mode")
+    update.set_defaults(
+        run=lambda s, a: s.update_metadata(a.gallery, a.name, _metadata(a.metadata) or {}, mode=a.mode)
+    )
+
     enroll = sub.add_parser("enroll", help="bulk-enrol DIR/<name>/*.{jpg,jpeg,png,webp}")
     enroll.add_argument("directory", help="folder with one sub-folder of photos per identity")
     enroll.add_argument("--largest", action="store_true", help="use the largest face when there are several")
@@ -104,7 +147,16 @@ def _add(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     """One shape for one image or many: ``{"results": [...]}``; an error only if nothing was enrolled."""
     metadata = _metadata(args.metadata)
     items = [(args.name, read_image(path), metadata) for path in args.images]
-    results = service.add_many(args.gallery, items, largest=args.largest, quality_filter=args.quality_filter)
+    sources = args.source or []
+    if sources and len(sources) != len(args.images):
+        raise FRSError("bad_request", "give --source once per image, or not at all")
+    results = service.add_many(
+        args.gallery,
+        items,
+        largest=args.largest,
+        quality_filter=args.quality_filter,
+        sources=sources or None,
+    )
     for path, result in zip(args.images, results, strict=True):
         result["image"] = path
     if all("error" in r for r in results):

@@ -6,8 +6,9 @@ cosine similarity is a dot product. Every method raises :class:`frs.errors.FRSEr
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -25,6 +26,10 @@ class NewFace:
     det_score: float
     bbox: tuple[float, float, float, float]
     image_sha256: str
+    #: Where the photo can be fetched again (an ``s3://bucket/key`` or an http(s) URL), for re-enrolment.
+    source: str | None = None
+    #: The face's overall quality score (0-1) when it was enrolled.
+    quality: float | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,16 @@ class FaceRecord:
     bbox: tuple[float, float, float, float]
     image_sha256: str
     created_at: str
+    source: str | None = None
+    quality: float | None = None
+
+
+@dataclass(frozen=True)
+class StoredFace:
+    """One enrolled face with its embedding: what ``face``, ``iter_faces`` and imports carry."""
+
+    record: FaceRecord
+    embedding: Embedding
 
 
 @dataclass(frozen=True)
@@ -67,6 +82,32 @@ class Candidate:
 class ListPage:
     identities: tuple[Identity, ...]
     next_page_token: str | None
+
+
+@dataclass(frozen=True)
+class MergeResult:
+    identity: Identity  # the merged identity, as it is after the merge (without its faces)
+    faces_moved: int
+    duplicates_dropped: int  # faces of a source whose photo (image_sha256) the target already had
+
+
+@dataclass(frozen=True)
+class MoveResult:
+    face: FaceRecord  # as it is after the move
+    previous_identity: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    identities_added: int
+    faces_added: int
+    faces_skipped: int  # already present (same face_id, or the same photo already enrolled for the identity)
+
+
+MetadataMode = Literal["merge", "replace"]
+#: Records to import, identities (without faces) first, then faces; a callable so a retried write can read
+#: them again from the start.
+ImportRecords = Callable[[], Iterator["Identity | StoredFace"]]
 
 
 class Gallery(Protocol):
@@ -110,16 +151,66 @@ class Gallery(Protocol):
         """The identity with its faces; ``not_found`` if unknown."""
         ...
 
-    def list(
-        self, *, prefix: str | None = None, page_size: int = 100, page_token: str | None = None
-    ) -> ListPage:
-        """Identities ordered by name, paginated with an opaque, stable token."""
-        ...
-
     def delete_identity(self, name: str) -> int:
         """Delete an identity and all its faces; returns how many faces were removed."""
         ...
 
     def delete_face(self, face_id: str) -> FaceRecord:
         """Delete one face; the identity stays (possibly with zero faces)."""
+        ...
+
+    # ----- identity edits (each one atomic write, re-decided on the latest version) ------------------------
+
+    def face(self, face_id: str) -> StoredFace:
+        """One face with its embedding; ``not_found`` if unknown."""
+        ...
+
+    def rename_identity(self, name: str, new_name: str) -> Identity:
+        """Rename; ``not_found`` if ``name`` is unknown, ``identity_exists`` if ``new_name`` is taken."""
+        ...
+
+    def merge_identities(self, name: str, sources: list[str]) -> MergeResult:
+        """Move every face of ``sources`` to ``name`` and delete the sources, in one write.
+
+        Metadata: the target's keys win; each source, in the order given, adds the keys still missing.
+        A source face whose photo the target already has is dropped (``duplicates_dropped``).
+        """
+        ...
+
+    def move_face(self, face_id: str, name: str) -> MoveResult:
+        """Move one face to another existing identity; ``duplicate_face`` if it already has that photo."""
+        ...
+
+    def update_metadata(self, name: str, metadata: dict[str, Any], mode: MetadataMode) -> Identity:
+        """``replace``: store ``metadata``; ``merge``: its top-level keys replace the stored ones, a key set
+        to null is removed."""
+        ...
+
+    # ----- bulk transfer -----------------------------------------------------------------------------------
+
+    def iter_identities(self) -> Iterator[Identity]:
+        """Every identity (without faces), in name order, streamed."""
+        ...
+
+    def iter_faces(self) -> Iterator[StoredFace]:
+        """Every face with its embedding, in face_id order, streamed."""
+        ...
+
+    def existing_face_ids(self, face_ids: list[str]) -> set[str]:
+        """Which of ``face_ids`` this gallery holds."""
+        ...
+
+    def import_records(
+        self, records: ImportRecords, *, pack: PackInfo, replace: bool = False
+    ) -> ImportResult:
+        """Add identities and faces keeping their ids and times, in one atomic write; what exists is kept
+        (idempotent). ``replace``: the gallery holds exactly the records afterwards. An error raised while
+        reading ``records`` leaves the gallery as it was."""
+        ...
+
+    # Defined last: inside the class body the name ``list`` would shadow the builtin in annotations.
+    def list(
+        self, *, prefix: str | None = None, page_size: int = 100, page_token: str | None = None
+    ) -> ListPage:
+        """Identities ordered by name, paginated with an opaque, stable token."""
         ...

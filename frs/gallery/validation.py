@@ -109,6 +109,60 @@ def validate_metadata(metadata: object) -> dict[str, Any]:
     return loaded
 
 
+def merge_metadata(stored: dict[str, Any], patch: dict[str, Any]) -> dict[str, Any]:
+    """``update_metadata(mode="merge")``: the patch's top-level keys replace the stored ones; null removes."""
+    merged = dict(stored)
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def merged_identity_metadata(target: dict[str, Any], sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """``merge``'s rule: the target's keys win; each source, in order, adds the keys still missing."""
+    merged = dict(target)
+    for source in sources:
+        for key, value in source.items():
+            merged.setdefault(key, value)
+    return merged
+
+
+def validate_metadata_mode(mode: object) -> str:
+    if mode not in ("merge", "replace"):
+        raise FRSError("bad_request", "mode must be 'merge' or 'replace'")
+    return str(mode)
+
+
+MAX_SOURCE = 2048
+
+
+def validate_source(source: object) -> str | None:
+    """Return a face's photo source (None, ``s3://bucket/key`` or an http(s) URL of <= 2048 chars)."""
+    if source is None or source == "":
+        return None
+    if not isinstance(source, str) or len(source) > MAX_SOURCE:
+        raise FRSError("bad_request", f"source must be a string of at most {MAX_SOURCE} characters")
+    if not source.startswith(("s3://", "http://", "https://")) or any(
+        unicodedata.category(c) in _FORBIDDEN_CATEGORIES or c.isspace() for c in source
+    ):
+        raise FRSError("bad_request", "source must be an s3://bucket/key or http(s):// URL without spaces")
+    return source
+
+
+def validate_merge_sources(name: str, sources: object) -> list[str]:
+    """The identities a merge takes faces from: a non-empty list of distinct names other than ``name``."""
+    if not isinstance(sources, list) or not sources:
+        raise FRSError("bad_request", "'from' must be a non-empty list of identity names")
+    names = [validate_identity_name(s) for s in sources]
+    if len(set(names)) != len(names):
+        raise FRSError("bad_request", "'from' names an identity twice")
+    if name in names:
+        raise FRSError("bad_request", "an identity cannot be merged into itself")
+    return names
+
+
 def validate_page_size(page_size: object) -> int:
     """Return ``page_size`` if it is an integer in 1..1000, else bad_request."""
     if isinstance(page_size, bool) or not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
@@ -182,11 +236,16 @@ def validate_new_face(face: object, dim: int) -> NewFace:
         raise FRSError("bad_request", "bbox must be four finite numbers (x1, y1, x2, y2)")
     if not isinstance(face.image_sha256, str) or not _SHA256.fullmatch(face.image_sha256):
         raise FRSError("bad_request", "image_sha256 must be 64 lower-case hex digits")
+    quality = face.quality
+    if quality is not None and (not isinstance(quality, (int, float)) or not math.isfinite(quality)):
+        raise FRSError("bad_request", "quality must be a finite number")
     return NewFace(
         embedding=embedding,
         det_score=float(face.det_score),
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
         image_sha256=face.image_sha256,
+        source=validate_source(face.source),
+        quality=None if quality is None else float(quality),
     )
 
 

@@ -155,3 +155,31 @@ def test_sql_looking_and_unicode_names_are_stored_literally(
         assert call(app, action="add", name=name, image=b64(photo["person_b_1.jpg"]))["ok"]
         assert call(app, action="get", name=name)["identity"] == name
     assert len(call(app, action="list")["identities"]) == 2
+
+
+def test_search_face_and_identity_edits_as_direct_events(app: Application, photo: dict[str, bytes]) -> None:
+    ardern = call(app, action="add", name="Ardern", image=b64(photo["person_b_1.jpg"]), source="s3://b/k.jpg")
+    call(app, action="add", name="Ardern2", image=b64(photo["person_b_2.jpg"]), metadata={"a": 1})
+    call(app, action="add", name="Macron", image=b64(photo["person_a_1.jpg"]))
+    assert call(app, action="get", name="Ardern")["faces"][0]["source"] == "s3://b/k.jpg"
+
+    found = call(app, action="search_face", face_id=ardern["face_id"], top_k=2)
+    assert found["ok"] and found["enrolled_as"] == "Ardern"
+    assert found["candidates"][0]["identity"] == "Ardern2"  # its own identity left out
+    assert "Ardern" not in [c["identity"] for c in found["candidates"]]
+    assert found["identity"] == "Ardern2" and found["reason"] is None
+
+    merged = call(app, action="merge", name="Ardern", **{"from": ["Ardern2"]})
+    assert merged["faces_moved"] == 1 and merged["metadata"] == {"a": 1} and merged["face_count"] == 2
+    renamed = call(app, action="rename", name="Ardern", new_name="Jacinda Ardern")
+    assert renamed["identity"] == "Jacinda Ardern" and renamed["renamed_from"] == "Ardern"
+    clash = call(app, action="rename", name="Macron", new_name="Jacinda Ardern")
+    assert clash["ok"] is False and clash["error"]["code"] == "identity_exists"
+    moved = call(app, action="move_face", face_id=ardern["face_id"], name="Macron")
+    assert (moved["identity"], moved["previous_identity"]) == ("Macron", "Jacinda Ardern")
+    updated = call(app, action="update_metadata", name="Macron", metadata={"b": 2}, mode="merge")
+    assert updated["metadata"] == {"b": 2}
+    replaced = call(app, action="update_metadata", name="Macron", metadata={"c": 3}, mode="replace")
+    assert replaced["metadata"] == {"c": 3}
+    unknown = call(app, action="search_face", face_id="00000000-0000-4000-8000-000000000000")
+    assert unknown["error"]["code"] == "not_found"

@@ -45,16 +45,28 @@ BODY_FIELDS = {
         "metadata",
         "largest",
         "quality_filter",
+        "source",
     },
-    ("post", "/add_identity"): {"image", "name", "metadata", "largest", "quality_filter"},
+    ("post", "/add_identity"): {"image", "name", "metadata", "largest", "quality_filter", "source"},
     ("post", "/galleries/{gallery}/verify"): {"image", "image_b", "name", "threshold", "target_far"},
+}
+
+
+#: Routes without images whose parameters include an object or a list: a JSON body only.
+JSON_BODY_FIELDS = {
+    ("post", "/galleries/{gallery}/identities/{name}/merge"): {"from"},
+    ("post", "/galleries/{gallery}/identities/{name}/metadata"): {"metadata", "mode"},
 }
 
 
 def test_request_bodies_are_exact_per_route() -> None:
     paths = openapi_document()["paths"]
     with_bodies = {(m, p) for p, ops in paths.items() for m, op in ops.items() if "requestBody" in op}
-    assert with_bodies == set(BODY_FIELDS)
+    assert with_bodies == set(BODY_FIELDS) | set(JSON_BODY_FIELDS)
+    for (method, path), expected in JSON_BODY_FIELDS.items():
+        content = paths[path][method]["requestBody"]["content"]
+        assert set(content) == {"application/json"}
+        assert set(content["application/json"]["schema"]["properties"]) == expected, path
     for (method, path), expected in BODY_FIELDS.items():
         content = paths[path][method]["requestBody"]["content"]
         assert set(content["application/json"]["schema"]["properties"]) == expected, path

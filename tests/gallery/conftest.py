@@ -4,6 +4,7 @@ buckets, settings, and deterministic synthetic faces (the gallery never sees ima
 from __future__ import annotations
 
 import dataclasses
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,10 +12,14 @@ import pytest
 
 from frs import aws
 from frs.config import Settings
-from frs.gallery.factory import clear_gallery_cache
+from frs.gallery.factory import clear_gallery_cache, open_gallery
+from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
+from harness.postgres import PgServer, shared_pg_server
 from harness.s3 import S3Endpoint
 from tests.gallery.synthetic import TEST_PACK, FaceMaker
+
+BACKENDS = ["sqlite-local", "sqlite-s3", "pgvector"]
 
 
 @pytest.fixture
@@ -67,3 +72,33 @@ def s3_client(gallery_settings: Settings) -> Any:
 def _fresh_gallery_objects() -> Iterator[None]:
     yield
     clear_gallery_cache()
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> PgServer:
+    return shared_pg_server()
+
+
+def backend_settings(request: pytest.FixtureRequest, backend: str) -> Settings:
+    """Settings whose gallery URI is a local directory, an S3 bucket (moto) or PostgreSQL (pgserver)."""
+    if backend == "sqlite-local":
+        settings: Settings = request.getfixturevalue("local_settings")
+        return settings
+    if backend == "sqlite-s3":
+        settings = request.getfixturevalue("gallery_settings")
+        return settings
+    server: PgServer = request.getfixturevalue("pg_server")
+    local: Settings = request.getfixturevalue("local_settings")
+    return dataclasses.replace(local, gallery_uri=server.uri)
+
+
+@pytest.fixture(params=BACKENDS)
+def settings_of_backend(request: pytest.FixtureRequest) -> Settings:
+    return backend_settings(request, request.param)
+
+
+@pytest.fixture
+def gallery(settings_of_backend: Settings) -> Iterator[Gallery]:
+    """A gallery opened through the factory, as the service does, on each backend in turn."""
+    # A fresh name per test: PostgreSQL galleries share one database for the whole session.
+    yield open_gallery(f"contract_{uuid.uuid4().hex[:12]}", settings_of_backend)

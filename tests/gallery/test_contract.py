@@ -11,39 +11,16 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Iterator
 
 import numpy as np
 import pytest
 
-from frs.config import Settings
 from frs.errors import FRSError
-from frs.gallery.factory import open_gallery
 from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
-from harness.postgres import PgServer, shared_pg_server
 from tests.gallery.synthetic import FaceMaker
 
 ISO_UTC_MS = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
-
-
-@pytest.fixture(scope="session")
-def pg_server() -> PgServer:
-    return shared_pg_server()
-
-
-@pytest.fixture(params=["sqlite-local", "sqlite-s3", "pgvector"])
-def gallery(request: pytest.FixtureRequest) -> Iterator[Gallery]:
-    backend = request.param
-    if backend == "sqlite-local":
-        settings: Settings = request.getfixturevalue("local_settings")
-    elif backend == "sqlite-s3":
-        settings = request.getfixturevalue("gallery_settings")
-    else:
-        server: PgServer = request.getfixturevalue("pg_server")
-        settings = dataclasses.replace(request.getfixturevalue("local_settings"), gallery_uri=server.uri)
-    # A fresh name per test: PostgreSQL galleries share one database for the whole session.
-    yield open_gallery(f"contract_{uuid.uuid4().hex[:12]}", settings)
 
 
 def error_code(call: object, *args: object, **kwargs: object) -> str:

@@ -14,6 +14,7 @@ This module knows nothing about syncing: :mod:`frs.gallery.file.sync` opens immu
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import uuid
@@ -27,12 +28,24 @@ from urllib.parse import quote
 import numpy as np
 
 from frs.errors import FRSError
+from frs.gallery import validation
 from frs.gallery.paging import encode_page_token
 from frs.gallery.search.matrix import MatrixData
-from frs.gallery.types import AddResult, Embedding, FaceRecord, Identity, ListPage, NewFace
+from frs.gallery.types import (
+    AddResult,
+    Embedding,
+    FaceRecord,
+    Identity,
+    ImportResult,
+    ListPage,
+    MergeResult,
+    MoveResult,
+    NewFace,
+    StoredFace,
+)
 from frs.packs.info import PackInfo
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 APPLICATION_ID = 0x46525347  # "FRSG"
 SQLITE_HEADER = b"SQLite format 3\x00"
 PAGE_SIZE = 16384
@@ -70,8 +83,20 @@ def _migrate_to_v1(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
 
 
+def _migrate_to_v2(conn: sqlite3.Connection) -> None:
+    """Each face's photo source (for re-enrolment on another pack) and quality score; NULL for older faces."""
+    conn.execute("ALTER TABLE faces ADD COLUMN source TEXT")
+    conn.execute("ALTER TABLE faces ADD COLUMN quality REAL")
+
+
 #: target version -> step that upgrades a file from the previous version. Append, never edit.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_v1}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_v1, 2: _migrate_to_v2}
+
+_FACE_COLUMNS = (
+    "f.face_id, f.pack, f.dim, f.det_score, f.bbox, f.image_sha256, f.created_at, f.source, f.quality"
+)
+#: Rows fetched per batch when streaming a whole gallery (export, copy).
+STREAM_BATCH = 2000
 
 
 def now_iso() -> str:
@@ -192,6 +217,10 @@ def _migrate(conn: sqlite3.Connection, description: str) -> None:
         raise
 
 
+def _embedding(blob: bytes) -> Embedding:
+    return np.frombuffer(blob, dtype="<f4").astype(np.float32)
+
+
 def _prefix_upper_bound(prefix: str) -> str | None:
     """The smallest string greater than every string starting with ``prefix`` (code point order)."""
     chars = list(prefix)
@@ -238,8 +267,7 @@ class GalleryDB:
             faces = tuple(
                 self._face_record(name, face)
                 for face in self.conn.execute(
-                    "SELECT face_id, pack, dim, det_score, bbox, image_sha256, created_at FROM faces "
-                    "WHERE identity_id = ? ORDER BY rowid",
+                    f"SELECT {_FACE_COLUMNS} FROM faces f WHERE f.identity_id = ? ORDER BY f.rowid",
                     (row[0],),
                 )
             )
@@ -354,7 +382,68 @@ class GalleryDB:
             bbox=(bbox[0], bbox[1], bbox[2], bbox[3]),
             image_sha256=row[5],
             created_at=row[6],
+            source=row[7],
+            quality=row[8],
         )
+
+    def face(self, face_id: str) -> StoredFace:
+        """One face with its embedding; not_found if unknown."""
+        with sqlite_errors(self.description):
+            row = self.conn.execute(
+                f"SELECT {_FACE_COLUMNS}, i.name, f.embedding FROM faces f "
+                "JOIN identities i ON i.id = f.identity_id WHERE f.face_id = ?",
+                (face_id,),
+            ).fetchone()
+        if row is None:
+            raise FRSError("not_found", f"face {face_id!r} not found")
+        return StoredFace(self._face_record(row[9], row[:9]), _embedding(row[10]))
+
+    def iter_identities(self) -> Iterator[Identity]:
+        """Every identity (no faces, face_count 0), in name order, fetched in batches."""
+        after: str | None = None
+        while True:
+            with sqlite_errors(self.description):
+                rows = self.conn.execute(
+                    "SELECT name, metadata, created_at, updated_at FROM identities "
+                    "WHERE ? IS NULL OR name > ? ORDER BY name LIMIT ?",
+                    (after, after, STREAM_BATCH),
+                ).fetchall()
+            for r in rows:
+                yield Identity(
+                    name=r[0], metadata=json.loads(r[1]), created_at=r[2], updated_at=r[3], face_count=0
+                )
+            if len(rows) < STREAM_BATCH:
+                return
+            after = rows[-1][0]
+
+    def iter_faces(self) -> Iterator[StoredFace]:
+        """Every face with its embedding, in face_id order, fetched in batches."""
+        after = ""
+        while True:
+            with sqlite_errors(self.description):
+                rows = self.conn.execute(
+                    f"SELECT {_FACE_COLUMNS}, i.name, f.embedding FROM faces f "
+                    "JOIN identities i ON i.id = f.identity_id WHERE f.face_id > ? "
+                    "ORDER BY f.face_id LIMIT ?",
+                    (after, STREAM_BATCH),
+                ).fetchall()
+            for row in rows:
+                yield StoredFace(self._face_record(row[9], row[:9]), _embedding(row[10]))
+            if len(rows) < STREAM_BATCH:
+                return
+            after = rows[-1][0]
+
+    def existing_face_ids(self, face_ids: Sequence[str]) -> set[str]:
+        found: set[str] = set()
+        for start in range(0, len(face_ids), 500):
+            chunk = list(face_ids[start : start + 500])
+            marks = ",".join("?" * len(chunk))
+            with sqlite_errors(self.description):
+                found.update(
+                    str(r[0])
+                    for r in self.conn.execute(f"SELECT face_id FROM faces WHERE face_id IN ({marks})", chunk)
+                )
+        return found
 
     # ----- mutations ---------------------------------------------------------------------------------------
 
@@ -423,7 +512,7 @@ class GalleryDB:
             face_id, created = str(uuid.uuid4()), True
             self.conn.execute(
                 "INSERT INTO faces (face_id, identity_id, embedding, pack, dim, det_score, bbox, "
-                "image_sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "image_sha256, created_at, source, quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     face_id,
                     identity_id,
@@ -434,6 +523,8 @@ class GalleryDB:
                     json.dumps(list(face.bbox)),
                     face.image_sha256,
                     now,
+                    face.source,
+                    face.quality,
                 ),
             )
             self.conn.execute("UPDATE identities SET updated_at = ? WHERE id = ?", (now, identity_id))
@@ -456,15 +547,164 @@ class GalleryDB:
         """Delete one face and return what it was; the identity stays; not_found if unknown."""
         with self._transaction():
             row = self.conn.execute(
-                "SELECT f.face_id, f.pack, f.dim, f.det_score, f.bbox, f.image_sha256, f.created_at, "
-                "i.name, i.id FROM faces f JOIN identities i ON i.id = f.identity_id WHERE f.face_id = ?",
+                f"SELECT {_FACE_COLUMNS}, i.name, i.id FROM faces f "
+                "JOIN identities i ON i.id = f.identity_id "
+                "WHERE f.face_id = ?",
                 (face_id,),
             ).fetchone()
             if row is None:
                 raise FRSError("not_found", f"face {face_id!r} not found")
             self.conn.execute("DELETE FROM faces WHERE face_id = ?", (face_id,))
-            self.conn.execute("UPDATE identities SET updated_at = ? WHERE id = ?", (now_iso(), row[8]))
-        return self._face_record(row[7], row[:7])
+            self.conn.execute("UPDATE identities SET updated_at = ? WHERE id = ?", (now_iso(), row[10]))
+        return self._face_record(row[9], row[:9])
+
+    # ----- identity edits ----------------------------------------------------------------------------------
+
+    def _identity_row(self, name: str) -> tuple[int, dict[str, Any]]:
+        row = self.conn.execute("SELECT id, metadata FROM identities WHERE name = ?", (name,)).fetchone()
+        if row is None:
+            raise FRSError("not_found", f"identity {name!r} not found")
+        return int(row[0]), json.loads(row[1])
+
+    def _summary(self, name: str) -> Identity:
+        identity = self.get(name)
+        return dataclasses.replace(identity, faces=())
+
+    def rename_identity(self, name: str, new_name: str) -> Identity:
+        with self._transaction():
+            identity_id, _ = self._identity_row(name)
+            if self.conn.execute("SELECT 1 FROM identities WHERE name = ?", (new_name,)).fetchone():
+                raise FRSError("identity_exists", f"identity {new_name!r} already exists")
+            self.conn.execute(
+                "UPDATE identities SET name = ?, updated_at = ? WHERE id = ?",
+                (new_name, now_iso(), identity_id),
+            )
+        return self._summary(new_name)
+
+    def merge_identities(self, name: str, sources: Sequence[str]) -> MergeResult:
+        with self._transaction():
+            target_id, metadata = self._identity_row(name)
+            rows = [self._identity_row(source) for source in sources]
+            merged = validation.merged_identity_metadata(metadata, [meta for _, meta in rows])
+            text = validation.serialize_metadata(merged)  # a merge over 4 KiB is refused, nothing written
+            moved = dropped = 0
+            for source_id, _ in rows:
+                dropped += self.conn.execute(
+                    "DELETE FROM faces WHERE identity_id = ? AND image_sha256 IN "
+                    "(SELECT image_sha256 FROM faces WHERE identity_id = ?)",
+                    (source_id, target_id),
+                ).rowcount
+                moved += self.conn.execute(
+                    "UPDATE faces SET identity_id = ? WHERE identity_id = ?", (target_id, source_id)
+                ).rowcount
+                self.conn.execute("DELETE FROM identities WHERE id = ?", (source_id,))
+            self.conn.execute(
+                "UPDATE identities SET metadata = ?, updated_at = ? WHERE id = ?",
+                (text, now_iso(), target_id),
+            )
+        return MergeResult(self._summary(name), faces_moved=moved, duplicates_dropped=dropped)
+
+    def move_face(self, face_id: str, name: str) -> MoveResult:
+        with self._transaction():
+            row = self.conn.execute(
+                "SELECT f.identity_id, f.image_sha256, i.name FROM faces f "
+                "JOIN identities i ON i.id = f.identity_id WHERE f.face_id = ?",
+                (face_id,),
+            ).fetchone()
+            if row is None:
+                raise FRSError("not_found", f"face {face_id!r} not found")
+            source_id, sha, previous = int(row[0]), str(row[1]), str(row[2])
+            target_id, _ = self._identity_row(name)
+            if target_id != source_id:
+                if self.conn.execute(
+                    "SELECT 1 FROM faces WHERE identity_id = ? AND image_sha256 = ?", (target_id, sha)
+                ).fetchone():
+                    raise FRSError("duplicate_face", f"identity {name!r} already has a face from this photo")
+                now = now_iso()
+                self.conn.execute("UPDATE faces SET identity_id = ? WHERE face_id = ?", (target_id, face_id))
+                self.conn.execute(
+                    "UPDATE identities SET updated_at = ? WHERE id IN (?, ?)", (now, source_id, target_id)
+                )
+        return MoveResult(self.face(face_id).record, previous_identity=previous)
+
+    def update_metadata(self, name: str, metadata: dict[str, Any], mode: str) -> Identity:
+        with self._transaction():
+            identity_id, stored = self._identity_row(name)
+            new = validation.merge_metadata(stored, metadata) if mode == "merge" else metadata
+            text = validation.serialize_metadata(new)
+            self.conn.execute(
+                "UPDATE identities SET metadata = ?, updated_at = ? WHERE id = ?",
+                (text, now_iso(), identity_id),
+            )
+        return self._summary(name)
+
+    # ----- bulk import -------------------------------------------------------------------------------------
+
+    def import_records(
+        self, records: Iterator[Identity | StoredFace], pack: PackInfo, *, replace: bool = False
+    ) -> ImportResult:
+        """Insert identities and faces as given (ids, times), skipping what exists; one transaction."""
+        identities = faces = added = 0
+        with self._transaction():
+            if replace:
+                self.conn.execute("DELETE FROM faces")
+                self.conn.execute("DELETE FROM identities")
+            self._bind_pack(pack)
+            batch: list[tuple[Any, ...]] = []
+
+            def flush() -> int:
+                before = self.conn.total_changes
+                self.conn.executemany(
+                    "INSERT OR IGNORE INTO faces (face_id, identity_id, embedding, pack, dim, det_score, "
+                    "bbox, "
+                    "image_sha256, created_at, source, quality) "
+                    "SELECT ?, id, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM identities WHERE name = ?",
+                    batch,
+                )
+                added = self.conn.total_changes - before
+                batch.clear()
+                return added
+
+            for item in records:
+                if isinstance(item, Identity):
+                    cursor = self.conn.execute(
+                        "INSERT OR IGNORE INTO identities (name, metadata, created_at, updated_at) "
+                        "VALUES (?, ?, ?, ?)",
+                        (
+                            item.name,
+                            validation.serialize_metadata(item.metadata),
+                            item.created_at,
+                            item.updated_at,
+                        ),
+                    )
+                    identities += cursor.rowcount
+                    continue
+                record = item.record
+                if record.pack != pack.name or record.dim != pack.dim:
+                    raise FRSError(
+                        "pack_mismatch",
+                        f"face {record.face_id} is of pack {record.pack!r}, not {pack.name!r}",
+                    )
+                faces += 1
+                batch.append(
+                    (
+                        record.face_id,
+                        np.ascontiguousarray(item.embedding, dtype="<f4").tobytes(),
+                        pack.name,
+                        pack.dim,
+                        record.det_score,
+                        json.dumps(list(record.bbox)),
+                        record.image_sha256,
+                        record.created_at,
+                        record.source,
+                        record.quality,
+                        record.identity,
+                    )
+                )
+                if len(batch) >= STREAM_BATCH:
+                    added += flush()
+            added += flush()
+        return ImportResult(identities_added=identities, faces_added=added, faces_skipped=faces - added)
 
     def write_id(self) -> str | None:
         """The id of the write that produced this version (lets a writer recognise its own upload)."""

@@ -24,7 +24,8 @@ import random
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -38,7 +39,21 @@ from frs.gallery.paging import decode_page_token
 from frs.gallery.search.ann.manager import DEFAULT_MIN_FACES, AnnIndexManager
 from frs.gallery.search.ann.matcher import AnnMatcher
 from frs.gallery.search.exact import Matcher
-from frs.gallery.types import AddResult, Candidate, Embedding, FaceRecord, Identity, ListPage, NewFace
+from frs.gallery.types import (
+    AddResult,
+    Candidate,
+    Embedding,
+    FaceRecord,
+    Identity,
+    ImportRecords,
+    ImportResult,
+    ListPage,
+    MergeResult,
+    MetadataMode,
+    MoveResult,
+    NewFace,
+    StoredFace,
+)
 from frs.packs.info import PackInfo
 
 T = TypeVar("T")
@@ -218,6 +233,86 @@ class SyncedGallery:
         face_id = validation.validate_face_id(face_id)
         return self._write(lambda db: db.delete_face(face_id))
 
+    # ----- identity edits -----------------------------------------------------------------------------------
+
+    def face(self, face_id: str) -> StoredFace:
+        face_id = validation.validate_face_id(face_id)
+        with self._lock:
+            version = self._current()
+            if version.db is None:
+                raise FRSError("not_found", f"face {face_id!r} not found")
+            return version.db.face(face_id)
+
+    def rename_identity(self, name: str, new_name: str) -> Identity:
+        name = validation.validate_identity_name(name)
+        new_name = validation.validate_identity_name(new_name)
+        if new_name == name:
+            raise FRSError("bad_request", "new_name is the identity's current name")
+        return self._write(lambda db: db.rename_identity(name, new_name))
+
+    def merge_identities(self, name: str, sources: list[str]) -> MergeResult:
+        name = validation.validate_identity_name(name)
+        names = validation.validate_merge_sources(name, sources)
+        return self._write(lambda db: db.merge_identities(name, names))
+
+    def move_face(self, face_id: str, name: str) -> MoveResult:
+        face_id = validation.validate_face_id(face_id)
+        name = validation.validate_identity_name(name)
+        return self._write(lambda db: db.move_face(face_id, name))
+
+    def update_metadata(self, name: str, metadata: dict[str, Any], mode: MetadataMode) -> Identity:
+        name = validation.validate_identity_name(name)
+        patch = validation.validate_metadata(metadata)
+        checked = validation.validate_metadata_mode(mode)
+        return self._write(lambda db: db.update_metadata(name, patch, checked))
+
+    # ----- bulk transfer -----------------------------------------------------------------------------------
+
+    @contextmanager
+    def _pinned(self) -> Iterator[GalleryDB | None]:
+        """A private read handle on the current version (stays valid while later versions replace it)."""
+        for attempt in (1, 2):
+            with self._lock:
+                version = self._current()
+                path = version.path
+            if path is None:
+                yield None
+                return
+            try:
+                db = open_snapshot(path, self._transport.describe(self._key))
+            except FileNotFoundError:
+                if attempt == 2:
+                    raise
+                self.refresh()
+                continue
+            try:
+                yield db
+            finally:
+                db.close()
+            return
+
+    def iter_identities(self) -> Iterator[Identity]:
+        with self._pinned() as db:
+            if db is not None:
+                yield from db.iter_identities()
+
+    def iter_faces(self) -> Iterator[StoredFace]:
+        with self._pinned() as db:
+            if db is not None:
+                yield from db.iter_faces()
+
+    def existing_face_ids(self, face_ids: list[str]) -> set[str]:
+        with self._lock:
+            version = self._current()
+            return set() if version.db is None else version.db.existing_face_ids(face_ids)
+
+    def import_records(
+        self, records: ImportRecords, *, pack: PackInfo, replace: bool = False
+    ) -> ImportResult:
+        """One upload holding every record (read again from the start if another writer won the race)."""
+        pack = validation.validate_pack(pack)
+        return self._write(lambda db: db.import_records(records(), pack, replace=replace))
+
     # ----- extras beyond the Gallery protocol --------------------------------------------------------------
 
     def refresh(self) -> str | None:
@@ -349,7 +444,12 @@ class SyncedGallery:
                 try:
                     outcome = self._attempt_write(mutation)
                 except FRSError as exc:
-                    if fresh or exc.code not in ("not_found", "pack_mismatch"):
+                    if fresh or exc.code not in (
+                        "not_found",
+                        "pack_mismatch",
+                        "identity_exists",
+                        "duplicate_face",
+                    ):
                         raise
                     # The answer may come from a stale cache: decide again on the latest version.
                     self._revalidate()

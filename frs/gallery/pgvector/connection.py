@@ -22,7 +22,7 @@ from typing import Any, Protocol, TypeVar
 import numpy as np
 import psycopg
 import psycopg.errors
-from psycopg.adapt import Dumper
+from psycopg.adapt import Dumper, Loader
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 from psycopg.pq import Format
 from psycopg.types import TypeInfo
@@ -102,13 +102,30 @@ def _vector_dumper(vector_oid: int) -> type[Dumper]:
     return VectorDumper
 
 
+class _VectorBinaryLoader(Loader):
+    format = Format.BINARY
+
+    def load(self, data: Any) -> Embedding:
+        dim = struct.unpack_from(">H", data)[0]
+        return np.frombuffer(bytes(data), dtype=">f4", count=dim, offset=4).astype(np.float32)
+
+
+class _VectorTextLoader(Loader):
+    def load(self, data: Any) -> Embedding:
+        # pgvector prints the shortest decimal that reads back as the same float4: exact.
+        return np.array(bytes(data).decode("ascii")[1:-1].split(","), dtype=np.float32)
+
+
 def register_vector(conn: Connection) -> bool:
-    """Teach ``conn`` to send :class:`PgVector`; False while the extension is not installed yet."""
+    """Teach ``conn`` to send :class:`PgVector` and read vectors as float32 arrays; False while the
+    extension is not installed yet."""
     info = TypeInfo.fetch(conn, "vector")
     if info is None:
         return False
     info.register(conn)  # the name, for COPY ... set_types(["vector", ...])
     conn.adapters.register_dumper(PgVector, _vector_dumper(info.oid))
+    conn.adapters.register_loader(info.oid, _VectorBinaryLoader)
+    conn.adapters.register_loader(info.oid, _VectorTextLoader)
     return True
 
 

@@ -88,8 +88,16 @@ _V1: tuple[LiteralString, ...] = (
     "CREATE INDEX faces_gallery_seq ON frs.faces (gallery_id, seq)",
 )
 
+_V2: tuple[LiteralString, ...] = (
+    # Each face's photo source (re-enrolment on another pack) and quality score; NULL for older faces.
+    "ALTER TABLE frs.faces ADD COLUMN source text",
+    "ALTER TABLE frs.faces ADD COLUMN quality double precision",
+    # Streaming a gallery in face_id order (export, copy, checksums) without sorting it.
+    "CREATE INDEX faces_gallery_face ON frs.faces (gallery_id, face_id)",
+)
+
 #: (version, statements). Append only; never edit an applied migration.
-MIGRATIONS: tuple[tuple[int, tuple[LiteralString, ...]], ...] = ((1, _V1),)
+MIGRATIONS: tuple[tuple[int, tuple[LiteralString, ...]], ...] = ((1, _V1), (2, _V2))
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any, TypeVar
+
+import numpy as np
+import psycopg.errors
 
 from frs.config import Settings
 from frs.errors import FRSError
@@ -29,13 +32,32 @@ from frs.gallery.pgvector.search import (
     identity_similarity_sql,
     search_gallery,
 )
-from frs.gallery.types import AddResult, Candidate, Embedding, FaceRecord, Identity, ListPage, NewFace
+from frs.gallery.types import (
+    AddResult,
+    Candidate,
+    Embedding,
+    FaceRecord,
+    Identity,
+    ImportRecords,
+    ImportResult,
+    ListPage,
+    MergeResult,
+    MetadataMode,
+    MoveResult,
+    NewFace,
+    StoredFace,
+)
 from frs.gallery.validation import (
+    merge_metadata,
+    merged_identity_metadata,
     serialize_metadata,
     validate_embedding,
     validate_face_id,
     validate_gallery_name,
     validate_identity_name,
+    validate_merge_sources,
+    validate_metadata,
+    validate_metadata_mode,
     validate_new_face,
     validate_pack,
     validate_page_size,
@@ -51,7 +73,12 @@ DEFAULT_COUNT_TTL = 5.0
 
 T = TypeVar("T")
 
-_FACE_COLUMNS = "f.face_id, f.pack, f.dim, f.det_score, f.bbox, f.image_sha256, f.created_at"
+_FACE_COLUMNS = (
+    "f.face_id, f.pack, f.dim, f.det_score, f.bbox, f.image_sha256, f.created_at, f.source, f.quality"
+)
+_N_FACE = 9
+#: Rows per round trip when streaming a gallery (export, copy) and per COPY batch when importing.
+STREAM_BATCH = 2000
 
 
 def _iso(moment: datetime) -> str:
@@ -60,8 +87,10 @@ def _iso(moment: datetime) -> str:
 
 
 def _face_record(identity: str, row: tuple[Any, ...]) -> FaceRecord:
-    face_id, pack, dim, det_score, bbox, image_sha256, created_at = row
+    face_id, pack, dim, det_score, bbox, image_sha256, created_at, source, quality = row
     return FaceRecord(
+        source=None if source is None else str(source),
+        quality=None if quality is None else float(quality),
         face_id=str(face_id),
         identity=identity,
         pack=str(pack),
@@ -246,10 +275,215 @@ class PgVectorGallery:
             if row is None:
                 raise FRSError("not_found", f"face {face_id!r} not found")
             owner = conn.execute(
-                "UPDATE frs.identities SET updated_at = now() WHERE id = %s RETURNING name", (row[7],)
+                "UPDATE frs.identities SET updated_at = now() WHERE id = %s RETURNING name", (row[_N_FACE],)
             ).fetchone()
             assert owner is not None
-            return _face_record(str(owner[0]), row[:7])
+            return _face_record(str(owner[0]), row[:_N_FACE])
+
+        return self._written(self._db.run(work))
+
+    # ----- identity edits: each one transaction, rows locked in name order (no deadlocks) ------------------
+
+    def face(self, face_id: str) -> StoredFace:
+        face_id = validate_face_id(face_id)
+
+        def work(conn: Connection) -> StoredFace:
+            row = conn.execute(
+                f"SELECT {_FACE_COLUMNS}, i.name, f.embedding FROM frs.faces f "
+                "JOIN frs.identities i ON i.id = f.identity_id WHERE f.face_id = %s AND f.gallery_id = %s",
+                (face_id, self._read_id(conn)),
+            ).fetchone()
+            if row is None:
+                raise FRSError("not_found", f"face {face_id!r} not found")
+            return StoredFace(_face_record(str(row[_N_FACE]), row[:_N_FACE]), _vector(row[_N_FACE + 1]))
+
+        return self._db.run(work)
+
+    def rename_identity(self, name: str, new_name: str) -> Identity:
+        name = validate_identity_name(name)
+        new_name = validate_identity_name(new_name)
+        if new_name == name:
+            raise FRSError("bad_request", "new_name is the identity's current name")
+
+        def work(conn: Connection) -> Identity:
+            gallery_id = self._read_id(conn)
+            _locked(conn, gallery_id, [name])
+            try:
+                with conn.transaction():  # a savepoint: a concurrent insert of new_name surfaces here
+                    conn.execute(
+                        "UPDATE frs.identities SET name = %s, updated_at = now() "
+                        "WHERE gallery_id = %s AND name = %s",
+                        (new_name, gallery_id, name),
+                    )
+            except psycopg.errors.UniqueViolation:
+                raise FRSError("identity_exists", f"identity {new_name!r} already exists") from None
+            return _summary(conn, gallery_id, new_name)
+
+        return self._written(self._db.run(work))
+
+    def merge_identities(self, name: str, sources: list[str]) -> MergeResult:
+        name = validate_identity_name(name)
+        names = validate_merge_sources(name, sources)
+
+        def work(conn: Connection) -> MergeResult:
+            gallery_id = self._read_id(conn)
+            rows = _locked(conn, gallery_id, [name, *names])
+            target_id, target_meta = rows[name]
+            merged = merged_identity_metadata(target_meta, [rows[n][1] for n in names])
+            text = serialize_metadata(merged)
+            moved = dropped = 0
+            for source in names:
+                source_id = rows[source][0]
+                dropped += conn.execute(
+                    "DELETE FROM frs.faces WHERE identity_id = %s AND image_sha256 IN "
+                    "(SELECT image_sha256 FROM frs.faces WHERE identity_id = %s)",
+                    (source_id, target_id),
+                ).rowcount
+                moved += conn.execute(
+                    "UPDATE frs.faces SET identity_id = %s WHERE identity_id = %s", (target_id, source_id)
+                ).rowcount
+                conn.execute("DELETE FROM frs.identities WHERE id = %s", (source_id,))
+            conn.execute(
+                "UPDATE frs.identities SET metadata = %s::jsonb, updated_at = now() WHERE id = %s",
+                (text, target_id),
+            )
+            return MergeResult(
+                _summary(conn, gallery_id, name), faces_moved=moved, duplicates_dropped=dropped
+            )
+
+        return self._written(self._db.run(work))
+
+    def move_face(self, face_id: str, name: str) -> MoveResult:
+        face_id = validate_face_id(face_id)
+        name = validate_identity_name(name)
+
+        def work(conn: Connection) -> MoveResult:
+            gallery_id = self._read_id(conn)
+            row = conn.execute(
+                "SELECT i.name FROM frs.faces f JOIN frs.identities i ON i.id = f.identity_id "
+                "WHERE f.face_id = %s AND f.gallery_id = %s",
+                (face_id, gallery_id),
+            ).fetchone()
+            if row is None:
+                raise FRSError("not_found", f"face {face_id!r} not found")
+            previous = str(row[0])
+            rows = _locked(conn, gallery_id, sorted({previous, name}))
+            face = conn.execute(
+                "SELECT identity_id, image_sha256 FROM frs.faces WHERE face_id = %s FOR UPDATE", (face_id,)
+            ).fetchone()
+            if face is None or int(face[0]) != rows[previous][0]:
+                raise FRSError("conflict", f"face {face_id!r} changed during the move; try again")
+            target_id = rows[name][0]
+            if target_id != int(face[0]):
+                clash = conn.execute(
+                    "SELECT 1 FROM frs.faces WHERE identity_id = %s AND image_sha256 = %s",
+                    (target_id, face[1]),
+                ).fetchone()
+                if clash is not None:
+                    raise FRSError("duplicate_face", f"identity {name!r} already has a face from this photo")
+                conn.execute("UPDATE frs.faces SET identity_id = %s WHERE face_id = %s", (target_id, face_id))
+                conn.execute(
+                    "UPDATE frs.identities SET updated_at = now() WHERE id = ANY(%s)",
+                    ([target_id, int(face[0])],),
+                )
+            moved = conn.execute(
+                f"SELECT {_FACE_COLUMNS} FROM frs.faces f WHERE f.face_id = %s", (face_id,)
+            ).fetchone()
+            assert moved is not None
+            return MoveResult(_face_record(name, moved), previous_identity=previous)
+
+        return self._written(self._db.run(work))
+
+    def update_metadata(self, name: str, metadata: dict[str, Any], mode: MetadataMode) -> Identity:
+        name = validate_identity_name(name)
+        patch = validate_metadata(metadata)
+        checked = validate_metadata_mode(mode)
+
+        def work(conn: Connection) -> Identity:
+            gallery_id = self._read_id(conn)
+            identity_id, stored = _locked(conn, gallery_id, [name])[name]
+            new = merge_metadata(stored, patch) if checked == "merge" else patch
+            conn.execute(
+                "UPDATE frs.identities SET metadata = %s::jsonb, updated_at = now() WHERE id = %s",
+                (serialize_metadata(new), identity_id),
+            )
+            return _summary(conn, gallery_id, name)
+
+        return self._written(self._db.run(work))
+
+    # ----- bulk transfer -----------------------------------------------------------------------------------
+
+    def iter_identities(self) -> Iterator[Identity]:
+        """Identities in name order, one keyset page per transaction (consistent only while not written)."""
+        after: str | None = None
+        while True:
+
+            def page(conn: Connection, after: str | None = after) -> list[tuple[Any, ...]]:
+                return conn.execute(
+                    "SELECT name, metadata, created_at, updated_at FROM frs.identities "
+                    "WHERE gallery_id = %s AND (%s::text IS NULL OR name > %s) ORDER BY name LIMIT %s",
+                    (self._read_id(conn), after, after, STREAM_BATCH),
+                ).fetchall()
+
+            rows = self._db.run(page)
+            for r in rows:
+                yield Identity(
+                    name=str(r[0]),
+                    metadata=dict(r[1]),
+                    created_at=_iso(r[2]),
+                    updated_at=_iso(r[3]),
+                    face_count=0,
+                )
+            if len(rows) < STREAM_BATCH:
+                return
+            after = str(rows[-1][0])
+
+    def iter_faces(self) -> Iterator[StoredFace]:
+        """Faces in face_id order, one keyset page per transaction."""
+        after: uuid.UUID | None = None
+        while True:
+
+            def page(conn: Connection, after: uuid.UUID | None = after) -> list[tuple[Any, ...]]:
+                return conn.execute(
+                    f"SELECT {_FACE_COLUMNS}, i.name, f.embedding FROM frs.faces f "
+                    "JOIN frs.identities i ON i.id = f.identity_id WHERE f.gallery_id = %s "
+                    "AND (%s::uuid IS NULL OR f.face_id > %s) ORDER BY f.face_id LIMIT %s",
+                    (self._read_id(conn), after, after, STREAM_BATCH),
+                    binary=True,  # embeddings as float4 bytes, not decimal text
+                ).fetchall()
+
+            rows = self._db.run(page)
+            for row in rows:
+                yield StoredFace(_face_record(str(row[_N_FACE]), row[:_N_FACE]), _vector(row[_N_FACE + 1]))
+            if len(rows) < STREAM_BATCH:
+                return
+            after = rows[-1][0]
+
+    def existing_face_ids(self, face_ids: list[str]) -> set[str]:
+        ids = [validate_face_id(f) for f in face_ids]
+
+        def work(conn: Connection) -> set[str]:
+            rows = conn.execute(
+                "SELECT face_id FROM frs.faces WHERE gallery_id = %s AND face_id = ANY(%s::uuid[])",
+                (self._read_id(conn), ids),
+            ).fetchall()
+            return {str(r[0]) for r in rows}
+
+        return self._db.run(work)
+
+    def import_records(
+        self, records: ImportRecords, *, pack: PackInfo, replace: bool = False
+    ) -> ImportResult:
+        """One transaction: identities inserted as given, faces COPYed to a staging table then inserted;
+        what exists is kept (``ON CONFLICT DO NOTHING``)."""
+        pack = validate_pack(pack)
+        gallery_id = self._write_id()
+
+        def work(conn: Connection) -> ImportResult:
+            if replace:
+                conn.execute("DELETE FROM frs.identities WHERE gallery_id = %s", (gallery_id,))
+            self._require_pack(conn, gallery_id, pack)
+            return _import(conn, gallery_id, pack, records())
 
         return self._written(self._db.run(work))
 
@@ -382,6 +616,108 @@ class PgVectorGallery:
         return self._db.run(work)
 
 
+def _vector(value: Any) -> Embedding:
+    return np.asarray(value, dtype=np.float32)
+
+
+def _locked(conn: Connection, gallery_id: int, names: list[str]) -> dict[str, tuple[int, dict[str, Any]]]:
+    """Lock identities (in name order) and return name -> (id, metadata); not_found for an unknown one."""
+    rows = conn.execute(
+        "SELECT name, id, metadata FROM frs.identities WHERE gallery_id = %s AND name = ANY(%s) "
+        "ORDER BY name FOR UPDATE",
+        (gallery_id, sorted(names)),
+    ).fetchall()
+    found = {str(r[0]): (int(r[1]), dict(r[2])) for r in rows}
+    for name in names:
+        if name not in found:
+            raise FRSError("not_found", f"identity {name!r} not found")
+    return found
+
+
+def _summary(conn: Connection, gallery_id: int, name: str) -> Identity:
+    row = conn.execute(
+        "SELECT i.metadata, i.created_at, i.updated_at, "
+        "(SELECT count(*) FROM frs.faces f WHERE f.identity_id = i.id) "
+        "FROM frs.identities i WHERE i.gallery_id = %s AND i.name = %s",
+        (gallery_id, name),
+    ).fetchone()
+    assert row is not None
+    return Identity(
+        name=name,
+        metadata=dict(row[0]),
+        created_at=_iso(row[1]),
+        updated_at=_iso(row[2]),
+        face_count=int(row[3]),
+    )
+
+
+_STAGE_COLUMNS = "face_id, identity, embedding, det_score, bbox, image_sha256, created_at, source, quality"
+
+
+def _import(
+    conn: Connection, gallery_id: int, pack: PackInfo, records: Iterator[Identity | StoredFace]
+) -> ImportResult:
+    conn.execute(
+        'CREATE TEMP TABLE frs_import_faces (face_id uuid, identity text COLLATE "C", embedding vector, '
+        "det_score double precision, bbox double precision[], image_sha256 text, created_at timestamptz, "
+        "source text, quality double precision) ON COMMIT DROP"
+    )
+    identities = faces = added = 0
+    batch: list[tuple[Any, ...]] = []
+
+    def flush() -> int:
+        copy_sql = f"COPY frs_import_faces ({_STAGE_COLUMNS}) FROM STDIN (FORMAT BINARY)"
+        with conn.cursor() as cur, cur.copy(copy_sql) as copy:
+            copy.set_types(
+                ["uuid", "text", "vector", "float8", "float8[]", "text", "timestamptz", "text", "float8"]
+            )
+            for row in batch:
+                copy.write_row(row)
+        inserted = conn.execute(
+            "INSERT INTO frs.faces (face_id, identity_id, gallery_id, embedding, pack, dim, det_score, bbox, "
+            "image_sha256, created_at, source, quality) "
+            "SELECT s.face_id, i.id, %s, s.embedding, %s, %s, s.det_score, s.bbox, s.image_sha256, "
+            "s.created_at, "
+            "s.source, s.quality FROM frs_import_faces s JOIN frs.identities i "
+            "ON i.gallery_id = %s AND i.name = s.identity ORDER BY s.face_id ON CONFLICT DO NOTHING",
+            (gallery_id, pack.name, pack.dim, gallery_id),
+        ).rowcount
+        conn.execute("TRUNCATE frs_import_faces")
+        batch.clear()
+        return int(inserted)
+
+    for item in records:
+        if isinstance(item, Identity):
+            identities += conn.execute(
+                "INSERT INTO frs.identities (gallery_id, name, metadata, created_at, updated_at) "
+                "VALUES (%s, %s, %s::jsonb, %s, %s) ON CONFLICT (gallery_id, name) DO NOTHING",
+                (gallery_id, item.name, serialize_metadata(item.metadata), item.created_at, item.updated_at),
+            ).rowcount
+            continue
+        record = item.record
+        if record.pack != pack.name or record.dim != pack.dim:
+            raise _mismatch(pack, PackInfo(record.pack, record.dim))
+        faces += 1
+        batch.append(
+            (
+                uuid.UUID(record.face_id),
+                record.identity,
+                PgVector(item.embedding),
+                record.det_score,
+                list(record.bbox),
+                record.image_sha256,
+                datetime.fromisoformat(record.created_at),
+                record.source,
+                record.quality,
+            )
+        )
+        if len(batch) >= STREAM_BATCH:
+            added += flush()
+    if batch:
+        added += flush()
+    return ImportResult(identities_added=identities, faces_added=added, faces_skipped=faces - added)
+
+
 def _identity_id(conn: Connection, gallery_id: int, name: str, *, lock: bool = False) -> int:
     query = "SELECT id FROM frs.identities WHERE gallery_id = %s AND name = %s"
     row = conn.execute(query + " FOR UPDATE" if lock else query, (gallery_id, name)).fetchone()
@@ -411,7 +747,7 @@ def _add_one(
     identity_id = int(row[0])
     inserted = conn.execute(
         "INSERT INTO frs.faces (face_id, identity_id, gallery_id, embedding, pack, dim, det_score, bbox, "
-        "image_sha256) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) "
+        "image_sha256, source, quality) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (identity_id, image_sha256) DO NOTHING RETURNING face_id",
         (
             uuid.uuid4(),
@@ -423,6 +759,8 @@ def _add_one(
             face.det_score,
             list(face.bbox),
             face.image_sha256,
+            face.source,
+            face.quality,
         ),
     ).fetchone()
     if inserted is not None:
