@@ -195,6 +195,11 @@ def test_direct_events_work_in_sequence(real_handler: ModuleType) -> None:
         "list",
         "identify",
         "verify_name",
+        "update_metadata",
+        "search_face",
+        "move_face",
+        "rename",
+        "merge",
         "delete_face",
         "delete",
     ]
@@ -202,7 +207,8 @@ def test_direct_events_work_in_sequence(real_handler: ModuleType) -> None:
 
     results = {name: _direct(real_handler, name) for name in sequence}
     for name in sequence:
-        expected_ok = name != "delete_face"
+        # The samples name a face id and an identity that are never enrolled: those answer not_found.
+        expected_ok = name not in ("delete_face", "search_face", "move_face", "rename", "merge")
         assert results[name]["ok"] is expected_ok, (name, results[name])
     assert results["health"]["pack"] == "embedded"
     assert len(results["detect"]["faces"]) == 1 and results["detect"]["faces"][0]["quality"]["issues"] == []
@@ -218,6 +224,9 @@ def test_direct_events_work_in_sequence(real_handler: ModuleType) -> None:
     assert results["verify_name"]["match"] is True and results["verify_name"]["threshold"] == 0.4
     assert results["verify_name"]["identity"] == "person_b"
     assert results["delete_face"]["error"]["code"] == "not_found"  # the sample face id is never enrolled
+    assert results["update_metadata"]["metadata"] == {"source": "events/add.json", "site": "HQ"}
+    for name in ("search_face", "move_face", "rename", "merge"):
+        assert results[name]["error"]["code"] == "not_found", name
     assert results["delete"] == {"ok": True, "identity": "person_b", "faces_removed": 1}
     assert _direct(real_handler, "list")["identities"] == []
 
