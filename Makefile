@@ -72,6 +72,8 @@ DATASET_EVALS = $(if $(EVAL_DATASET),$(REPORT_DIR)/eval-$(EVAL_NAME)-open $(REPO
 # photos lined up), and the calibration populations compared.
 DATASET_CHECKS = $(if $(EVAL_DATASET),$(REPORT_DIR)/check-$(EVAL_NAME)-open-1photo.json $(REPORT_DIR)/check-$(EVAL_NAME)-open.json)
 DATASET_METHODS = $(if $(EVAL_DATASET),$(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json)
+# Issue 20's degraded-copy table (dark, low contrast, grayscale, noise; the illumination step off and on).
+DATASET_DEGRADED = $(if $(EVAL_DATASET),$(REPORT_DIR)/degraded-$(EVAL_NAME)-open.json)
 bench: install models testdata
 	rm -rf $(REPORT_DIR) out/pinned-photos
 	$(PY) -m frs testdata dataset --dest out/pinned-photos
@@ -82,12 +84,14 @@ ifneq ($(EVAL_DATASET),)
 	$(PY) -m frs --pack open calibrate $(EVAL_DATASET) --check --photos 1,2,3 \
 		--out $(REPORT_DIR)/check-$(EVAL_NAME)-open.json
 	$(PY) scripts/openset_methods.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json
+	$(PY) scripts/degraded_check.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/degraded-$(EVAL_NAME)-open.json
 endif
 	$(PY) -m frs --pack open eval out/pinned-photos --gallery-sizes all --peer face_recognition \
 		--out $(REPORT_DIR)/eval-pinned-photos-open
 	$(PY) -m frs --pack open bench --out $(REPORT_DIR)/bench.json
 	$(PY) -m frs report $(foreach dir,$(DATASET_EVALS) $(REPORT_DIR)/eval-pinned-photos-open,--eval $(dir)/eval.json) \
 		$(foreach file,$(DATASET_CHECKS),--check $(file)) $(foreach file,$(DATASET_METHODS),--methods $(file)) \
+		$(foreach file,$(DATASET_DEGRADED),--degraded $(file)) \
 		--bench $(REPORT_DIR)/bench.json --out report.md
 
 run: install models

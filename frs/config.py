@@ -85,6 +85,8 @@ def _rate(value: float) -> bool:
 
 #: The quality filter's words (``frs.pipeline.quality.FILTER_LEVELS``; the settings sit below the pipeline).
 QUALITY_FILTERS = ("none", "low", "medium", "high")
+#: The illumination step's modes (``frs.pipeline.illumination.MODES``).
+ILLUMINATION_MODES = ("off", "detect")
 _FILTER_RULE = Rule(lambda v: v in QUALITY_FILTERS, "one of " + ", ".join(QUALITY_FILTERS))
 
 
@@ -100,6 +102,7 @@ RULES: dict[str, tuple[str, Rule]] = {
         "FRS_DET_SIZE",
         Rule(lambda v: 32 <= v <= 4096 and v % 32 == 0, "a multiple of 32 from 32 to 4096"),
     ),
+    "illumination": ("FRS_ILLUMINATION", Rule(lambda v: v in ILLUMINATION_MODES, "off or detect")),
     "min_face": ("FRS_MIN_FACE", Rule(lambda v: v >= 0, "an integer >= 0 (pixels)")),
     "match_threshold": ("FRS_MATCH_THRESHOLD", Rule(lambda v: -1 <= v <= 1, "a number from -1 to 1")),
     "target_fpir": ("FRS_TARGET_FPIR", Rule(_rate, "a number greater than 0 and less than 1")),
@@ -167,6 +170,7 @@ class Settings:
     det_threshold: float | None = None  # None: the pack's detector score threshold
     det_size: int | None = None  # None: the pack's detector input size
     min_face: int = 20  # pixels, shorter side of the detection box
+    illumination: str = "detect"  # a dark frame with no face found is brightened for a second look
     match_threshold: float | None = None  # None: from the target rates below (or the pack's fixed threshold)
     # -- decisions: operating points in plain terms (frs.decision.policy) and the quality filter
     target_fpir: float = 0.01  # identify: share of strangers a search may name, for the gallery's size
@@ -224,6 +228,7 @@ class Settings:
             det_threshold=env.optional_number("FRS_DET_THRESHOLD"),
             det_size=env.optional_integer("FRS_DET_SIZE"),
             min_face=env.integer("FRS_MIN_FACE", base.min_face),
+            illumination=env.text("FRS_ILLUMINATION") or base.illumination,
             match_threshold=env.optional_number("FRS_MATCH_THRESHOLD"),
             target_fpir=env.number("FRS_TARGET_FPIR", base.target_fpir),
             target_far=env.number("FRS_TARGET_FAR", base.target_far),

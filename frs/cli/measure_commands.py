@@ -130,6 +130,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     report.add_argument(
         "--methods", action="append", default=[], help="a result of scripts/openset_methods.py"
     )
+    report.add_argument(
+        "--degraded",
+        action="append",
+        default=[],
+        help="a result of scripts/degraded_check.py (low light, noise)",
+    )
     report.add_argument("--out", default=str(REPO_ROOT / "report.md"), help="Markdown to write (report.md)")
     report.set_defaults(run=_report)
 
@@ -292,12 +298,16 @@ def _report(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     bench = _load(Path(args.bench))
     checks = [c for c in (_load(Path(raw)) for raw in args.check) if c is not None]
     methods = [m for m in (_load(Path(raw)) for raw in args.methods) if m is not None]
-    measured = [str(m["command"]) for m in (*evals, *checks, *methods, bench) if m and m.get("command")]
+    degraded = [d for d in (_load(Path(raw)) for raw in args.degraded) if d is not None]
+    measured = [
+        str(m["command"]) for m in (*evals, *checks, *methods, *degraded, bench) if m and m.get("command")
+    ]
     report_command = ["frs", "report", *(part for e in args.eval for part in ("--eval", e))]
     report_command += [*(part for c in args.check for part in ("--check", c))]
     report_command += [*(part for m in args.methods for part in ("--methods", m))]
+    report_command += [*(part for d in args.degraded for part in ("--degraded", d))]
     commands = [*measured, shlex.join([*report_command, "--bench", args.bench, "--out", args.out])]
-    text = render_report(evals, bench, commands, checks=checks, methods=methods)
+    text = render_report(evals, bench, commands, checks=checks, methods=methods, degraded=degraded)
     out.write_text(text)
     return {
         "report": str(out),

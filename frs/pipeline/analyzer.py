@@ -22,6 +22,7 @@ from frs.pipeline.align import align_face
 from frs.pipeline.decode import DecodedImage, decode_image
 from frs.pipeline.detectors import Detection, load_detector
 from frs.pipeline.embedder import Embedder
+from frs.pipeline.illumination import DETECT, brighten, is_dark
 from frs.pipeline.quality import FilterLevel, Quality, assess_quality, level_thresholds, refusal_reasons
 from frs.pipeline.refine import LandmarkRefiner, load_refiner
 from frs.pipeline.runtime import create_session, load_session
@@ -123,6 +124,9 @@ class FaceAnalyzer:
         detections = self.detector.detect(image.rgb, threshold)
         if not detections and self.detector.needs_context:
             detections = self._detect_padded(image.rgb, threshold)
+        if not detections and self.settings.illumination == DETECT and is_dark(image.rgb):
+            # Found on the brightened copy, aligned and embedded from the original pixels.
+            detections = self.detector.detect(brighten(image.rgb), threshold)
         min_side = self.settings.min_face / image.scale
         detections = [d for d in detections if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) >= min_side]
         embeddings: list[npt.NDArray[np.float32] | None] = [None] * len(detections)
@@ -166,6 +170,7 @@ def _pipeline_key(settings: Settings) -> tuple[object, ...]:
         settings.det_threshold,
         settings.det_size,
         settings.min_face,
+        settings.illumination,
         settings.match_threshold,
         settings.max_pixels,
         settings.max_side,

@@ -2,7 +2,8 @@
 person can read. Machine and time come from the measurement files, never from the renderer's machine.
 
 Rooms: :mod:`.format` (tables, rates with their n and interval, units), :mod:`.accuracy` (eval sections),
-:mod:`.heldout` (operating points on unseen people, calibration populations compared), :mod:`.speed` (the
+:mod:`.heldout` (operating points on unseen people, calibration populations compared),
+:mod:`.degraded` (low light, grayscale and noise), :mod:`.speed` (the
 bench section).
 """
 
@@ -12,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from frs.evaluation.report.accuracy import accuracy_section, merge_evaluations
+from frs.evaluation.report.degraded import degraded_section
 from frs.evaluation.report.format import NOT_AVAILABLE, as_dict, number, table
 from frs.evaluation.report.heldout import check_section, methods_section
 from frs.evaluation.report.speed import speed_section
@@ -48,6 +50,7 @@ def render_report(
     *,
     checks: Sequence[Mapping[str, Any]] = (),
     methods: Sequence[Mapping[str, Any]] = (),
+    degraded: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """The report.md text. Plot links are taken from each system's ``plots`` as given (the caller makes them
     relative to the report's folder)."""
@@ -69,6 +72,8 @@ def render_report(
         lines += methods_section(compared)
     for data in merge_evaluations(evals):
         lines += accuracy_section(data)
+    for suite in degraded:
+        lines += degraded_section(suite)
     if not evals:
         lines += ["## Accuracy", "", "_not measured_", ""]
     lines += speed_section(bench) if bench else ["## Speed", "", "_not measured_", ""]
