@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from frs.access.policy import AccessPolicy, load_policy
 from frs.config import Settings
 from frs.decision.open_set import BELOW_THRESHOLD, LOW_QUALITY, MATCH, NO_CANDIDATES, decide
 from frs.decision.operating_point import OperatingPoint, check_rate
@@ -101,10 +103,26 @@ class FaceService:
 
         return open_gallery(name, self.settings)
 
+    @cached_property
+    def access_policy(self) -> AccessPolicy | None:
+        """``FRS_ACCESS_POLICY``, parsed (and read from S3) once; None without one. The Lambda application
+        asks for it at INIT, so a malformed policy fails there (``misconfigured``)."""
+        return load_policy(self.settings)
+
+    def access(self) -> dict[str, Any]:
+        """What /health says about access control."""
+        policy = self.access_policy
+        if policy is None:
+            return {
+                "policy": None,
+                "note": "no FRS_ACCESS_POLICY: every authenticated caller may use every gallery",
+            }
+        return policy.summary()
+
     def health(self) -> dict[str, Any]:
-        """Liveness, with the loaded pack (loading it if this is the first call)."""
+        """Liveness, with the loaded pack (loading it if this is the first call) and the access policy."""
         pack = self.analyzer.pack
-        return {"status": "ok", "pack": pack.name, "dim": pack.dim}
+        return {"status": "ok", "pack": pack.name, "dim": pack.dim, "access": self.access()}
 
     # -- single-image operations -------------------------------------------------------------------------
 

@@ -101,6 +101,11 @@ FIELDS: dict[str, dict[str, Any]] = {
     "status": {"type": "string", "description": '"ok"'},
     "pack": {"type": "string", "description": "the model pack serving requests"},
     "dim": {"type": "integer", "description": "its embedding dimension"},
+    "access": {
+        "type": "object",
+        "description": 'access control in force: {"policy": "inline" or its s3:// URI, "rules": n}, or '
+        '{"policy": null, "note"} when every authenticated caller may use every gallery',
+    },
 }
 
 #: The ``quality`` object of every detected face (``frs.pipeline.quality.Quality.to_dict``).
@@ -240,7 +245,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Quality": _object({n: _field(n, QUALITY_FIELDS) for n in QUALITY_FIELDS}),
     "Candidate": _object({"identity": _field("identity"), "similarity": _field("similarity")}),
-    "Health": _object({n: _field(n) for n in ("status", "pack", "dim")}),
+    "Health": _object({n: _field(n) for n in ("status", "pack", "dim", "access")}),
     "DetectResult": _object({"image": _field("image"), "faces": _field("faces", items=_DETECT_FACE)}),
     "AddResult": _object(
         {

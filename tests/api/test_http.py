@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from frs.api.app import Application, event_kind
+from tests.access.policies import NO_POLICY
 from tests.api.conftest import b64
 from tests.api.events import json_body, multipart, response_json, v1_event, v2_event
 
@@ -164,7 +165,10 @@ def test_seed_aliases(app: Application, build: EventBuilder, photo: dict[str, by
 
 @BUILDERS
 def test_health_openapi_and_docs(app: Application, build: EventBuilder) -> None:
-    assert send(app, build, "GET", "/health") == (200, {"status": "ok", "pack": "embedded", "dim": 128})
+    assert send(app, build, "GET", "/health") == (
+        200,
+        {"status": "ok", "pack": "embedded", "dim": 128, **NO_POLICY},
+    )
     status, spec = send(app, build, "GET", "/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
     response = app(build("GET", "/docs"), None)
