@@ -16,6 +16,7 @@ The audit rule, for every operation on a gallery (its access class is read, writ
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -56,7 +57,7 @@ class Guard:
             return execute()
         identities, face_ids = requested(fields)
         base = {
-            "request_id": caller.request_id,
+            "request_id": caller.request_id or str(uuid.uuid4()),
             "surface": caller.surface,
             "principal": caller.principal.label,
             "gallery": fields.get("gallery", GALLERY.default),
