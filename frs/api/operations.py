@@ -148,6 +148,21 @@ PAGE_SIZE = Param(
     schema={"minimum": 1, "maximum": MAX_PAGE_SIZE},
 )
 PAGE_TOKEN = Param("page_token", "string", "next_page_token of the previous page")
+EXPIRES_AT = Param(
+    "expires_at",
+    "string",
+    "ISO 8601 time the identity expires (no zone: UTC): from then on identify never names it and the "
+    "scheduled purge erases it; sets or moves the expiry of an existing identity",
+)
+RETENTION_DAYS = Param(
+    "retention_days",
+    "number",
+    "the gallery's default retention: identities created from now on expire this many days after "
+    "creation (> 0, <= 36500)",
+    schema={"exclusiveMinimum": 0, "maximum": 36500},
+)
+CLEAR_RETENTION = Param("clear_retention", "boolean", "remove the gallery's default retention", default=False)
+PURGE_GALLERY = dataclasses.replace(GALLERY, default="*")  # purge: "*" (the default) is every file gallery
 
 
 @dataclass(frozen=True)
@@ -215,6 +230,7 @@ OPERATIONS: tuple[Operation, ...] = (
             METADATA,
             LARGEST,
             dataclasses.replace(QUALITY_FILTER, default_doc="FRS_ADD_QUALITY_FILTER (low)"),
+            EXPIRES_AT,
         ),
         lambda s, a: s.add(
             a["gallery"],
@@ -223,6 +239,7 @@ OPERATIONS: tuple[Operation, ...] = (
             metadata=a["metadata"],
             largest=a["largest"],
             quality_filter=a["quality_filter"],
+            expires_at=a["expires_at"],
         ),
         "AddResult",
         (*IMAGE_ERRORS, 409),
@@ -308,6 +325,31 @@ OPERATIONS: tuple[Operation, ...] = (
         "DeleteFaceResult",
         (404, 409, 503),
         cli=("frs delete-face FACE_ID",),
+    ),
+    Operation(
+        "update",
+        "Set or clear a gallery's default retention",
+        (GALLERY, RETENTION_DAYS, CLEAR_RETENTION),
+        lambda s, a: s.update(a["gallery"], retention_days=a["retention_days"], clear=a["clear_retention"]),
+        "UpdateResult",
+        (409, 503),
+    ),
+    Operation(
+        "purge",
+        "Erase every expired identity of a gallery, or of every file gallery with '*' (the default): what "
+        "the schedule runs; direct invocations only",
+        (PURGE_GALLERY,),
+        lambda s, a: s.purge(a["gallery"]),
+        "PurgeResult",
+        (409, 503),
+    ),
+    Operation(
+        "export_identity",
+        "Everything FRS holds about one person (a data-subject request)",
+        (GALLERY, _required(NAME)),
+        lambda s, a: s.export_identity(a["gallery"], a["name"]),
+        "ExportResult",
+        (404, 503),
     ),
 )
 

@@ -78,6 +78,8 @@ ROUTES: tuple[Route, ...] = (
     _route("DELETE", "/galleries/{gallery}/faces/{face_id}", "delete_face", "deleteFace"),
     _route("POST", "/galleries/{gallery}/identify", "identify", "identify"),
     _route("POST", "/galleries/{gallery}/verify", "verify", "verify"),
+    _route("PATCH", "/galleries/{gallery}", "update", "updateGallery"),
+    _route("GET", "/galleries/{gallery}/identities/{name}/export", "export_identity", "exportIdentity"),
     _route("POST", "/detect", "detect", "detect", tag="faces"),
     _route("GET", "/health", "health", "health", tag="service"),
     # The seed's routes, kept as aliases on the 'default' gallery.

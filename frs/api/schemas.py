@@ -88,6 +88,32 @@ FIELDS: dict[str, dict[str, Any]] = {
         "description": "pass as page_token for the next page; null on the last page",
     },
     "faces_removed": {"type": "integer", "description": "faces the delete erased"},
+    "expires_at": {
+        "type": ["string", "null"],
+        "description": "ISO 8601 UTC time the identity expires: never named by identify from then on, "
+        "deleted by the scheduled purge; null: kept until deleted",
+    },
+    "gallery": {"type": "string", "description": "the gallery's name"},
+    "retention_days": {
+        "type": ["number", "null"],
+        "description": "the gallery's default retention: identities created later expire this many days "
+        "after creation; null: none",
+    },
+    "purged": {
+        "type": "array",
+        "items": {"type": "object"},
+        "description": 'the identities the purge erased: {"gallery", "identity", "face_ids"}',
+    },
+    "galleries": {"type": "integer", "description": "galleries the purge looked at"},
+    "at": {"type": "string", "description": "the time the purge compared expiries with (ISO 8601 UTC)"},
+    "record": {"type": "object", "description": "the identity with its face records, as get answers it"},
+    "audit": {
+        "type": "array",
+        "items": {"type": "object"},
+        "description": "every audit record naming the identity in this gallery, oldest first",
+    },
+    "audit_trail": {"type": "boolean", "description": "whether FRS_AUDIT_URI is set (else audit is empty)"},
+    "held": {"type": "string", "description": "what FRS holds about a person, in words"},
     # -- images and the service
     "image": {
         "type": "object",
@@ -218,7 +244,7 @@ _IDENTIFY_FACE = _object(
 )
 _FACE_RECORD = _object({n: _field(n) for n in ("face_id", "bbox", "det_score", "image_sha256", "created_at")})
 _IDENTITY_PROPERTIES = {
-    n: _field(n) for n in ("identity", "metadata", "face_count", "created_at", "updated_at")
+    n: _field(n) for n in ("identity", "metadata", "face_count", "created_at", "updated_at", "expires_at")
 }
 _VERDICT = {
     "similarity": _field("similarity"),
@@ -250,7 +276,16 @@ SCHEMAS: dict[str, Any] = {
     "AddResult": _object(
         {
             n: _field(n)
-            for n in ("face_id", "identity", "bbox", "det_score", "quality", "face_count", "created")
+            for n in (
+                "face_id",
+                "identity",
+                "bbox",
+                "det_score",
+                "quality",
+                "face_count",
+                "created",
+                "expires_at",
+            )
         }
     ),
     "IdentifyResult": _object(
@@ -273,4 +308,9 @@ SCHEMAS: dict[str, Any] = {
     ),
     "DeleteResult": _object({"identity": _field("identity"), "faces_removed": _field("faces_removed")}),
     "DeleteFaceResult": _object({"face_id": _field("face_id"), "identity": _field("identity")}),
+    "UpdateResult": _object({"gallery": _field("gallery"), "retention_days": _field("retention_days")}),
+    "PurgeResult": _object({n: _field(n) for n in ("purged", "galleries", "at")}),
+    "ExportResult": _object(
+        {n: _field(n) for n in ("identity", "gallery", "record", "audit", "audit_trail", "held")}
+    ),
 }

@@ -43,7 +43,16 @@ def test_enrol_and_identify_with_every_body_encoding(
         app, build, "POST", "/galleries/site1/identities/Ardern/faces", body=body, content_type=ctype
     )
     assert status == 201 and added["identity"] == "Ardern" and added["created"] is True
-    assert set(added) == {"face_id", "identity", "bbox", "det_score", "quality", "face_count", "created"}
+    assert set(added) == {
+        "face_id",
+        "identity",
+        "bbox",
+        "det_score",
+        "quality",
+        "face_count",
+        "created",
+        "expires_at",
+    }
 
     # The same image again: nothing is created, and the status says so.
     status, again = send(

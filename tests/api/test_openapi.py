@@ -46,8 +46,9 @@ BODY_FIELDS = {
         "metadata",
         "largest",
         "quality_filter",
+        "expires_at",
     },
-    ("post", "/add_identity"): {"image", "name", "metadata", "largest", "quality_filter"},
+    ("post", "/add_identity"): {"image", "name", "metadata", "largest", "quality_filter", "expires_at"},
     ("post", "/galleries/{gallery}/verify"): {"image", "image_b", "name", "threshold", "target_far"},
 }
 

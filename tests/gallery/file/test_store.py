@@ -23,7 +23,7 @@ def test_stored_file_has_the_documented_schema(
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    assert (meta["schema_version"], meta["pack"], meta["dim"]) == ("1", pack.name, str(pack.dim))
+    assert (meta["schema_version"], meta["pack"], meta["dim"]) == ("2", pack.name, str(pack.dim))
     blob, dim = conn.execute("SELECT embedding, dim FROM faces").fetchone()
     assert np.array_equal(np.frombuffer(blob, dtype="<f4"), faces.embedding("a")) and dim == pack.dim
     conn.close()
