@@ -152,6 +152,10 @@ RULES: dict[str, tuple[str, Rule]] = {
         Rule(lambda v: 0 < v <= 900, "a number of seconds > 0 and <= 900 (Lambda's longest timeout)"),
     ),
     "max_clip_bytes": ("FRS_MAX_CLIP_BYTES", Rule(lambda v: v >= 1, "an integer >= 1 (bytes)")),
+    "audit_uri": (
+        "FRS_AUDIT_URI",
+        Rule(_outside_trigger, "s3://bucket/prefix or a directory, with no 'cameras' path segment"),
+    ),
 }
 
 
@@ -206,6 +210,9 @@ class Settings:
     video_fps: float = 2.0  # clip frames analysed per second of video
     max_clip_seconds: float = 20.0  # longer clips are refused (clip_too_long): Lambda's time budget
     max_clip_bytes: int = 100 * 1024 * 1024  # larger clips are refused (clip_too_large): /tmp and memory
+    # -- privacy and access (frs/access, frs/audit)
+    access_policy: str | None = None  # JSON text, or s3://bucket/key of a JSON document; None: no policy
+    audit_uri: str | None = None  # audit records (JSON Lines): s3://bucket/prefix or a directory; None: none
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -257,6 +264,8 @@ class Settings:
             video_fps=env.number("FRS_VIDEO_FPS", base.video_fps),
             max_clip_seconds=env.number("FRS_MAX_CLIP_SECONDS", base.max_clip_seconds),
             max_clip_bytes=env.integer("FRS_MAX_CLIP_BYTES", base.max_clip_bytes),
+            access_policy=env.text("FRS_ACCESS_POLICY"),
+            audit_uri=env.text("FRS_AUDIT_URI"),
         )
 
 

@@ -35,6 +35,7 @@ ERROR_STATUS: dict[str, int] = {
     "internal_error": 500,
     "storage_unavailable": 503,
     "alert_unavailable": 503,
+    "audit_unavailable": 503,
     "insufficient_storage": 507,
 }
 

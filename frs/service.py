@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import numpy as np
 
+from frs.access.policy import AccessPolicy, load_policy
 from frs.config import Settings
 from frs.decision.open_set import BELOW_THRESHOLD, LOW_QUALITY, MATCH, NO_CANDIDATES, decide
 from frs.decision.operating_point import OperatingPoint, check_rate
@@ -71,6 +74,7 @@ def identity_dict(identity: Identity, *, with_faces: bool = False) -> dict[str, 
         "face_count": identity.face_count,
         "created_at": identity.created_at,
         "updated_at": identity.updated_at,
+        "expires_at": identity.expires_at,
     }
     if with_faces:
         body["faces"] = [face_record_dict(f) for f in identity.faces]
@@ -87,6 +91,47 @@ def add_result_dict(result: AddResult, face: AnalyzedFace) -> dict[str, Any]:
         "face_count": result.face_count,
         "created": result.created,
     }
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_expiry(value: object) -> str | None:
+    """An ``expires_at`` (ISO 8601; no zone means UTC) as the galleries' UTC text; bad_request otherwise."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise FRSError("bad_request", "expires_at must be an ISO 8601 time, e.g. 2027-01-31T00:00:00Z")
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise FRSError("bad_request", f"expires_at {value!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def check_retention_days(value: object) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 < value <= 36_500:
+        raise FRSError("bad_request", "retention_days must be a number of days > 0 and <= 36500")
+    return float(value)
+
+
+def _retention_store(store: Gallery) -> Any:
+    """``store`` if its backend keeps retention (file galleries), else bad_request."""
+    if not getattr(store, "supports_retention", False):
+        raise FRSError(
+            "bad_request", "expires_at and retention_days need a file gallery (directory or s3://)"
+        )
+    return store
+
+
+def _expired(store: Gallery) -> set[str]:
+    names = getattr(store, "expired_names", None)
+    return set(names(now_iso())) if callable(names) else set()
 
 
 def _filter_level(value: object, default: str) -> FilterLevel:
@@ -112,10 +157,26 @@ class FaceService:
 
         return open_gallery(name, self.settings)
 
+    @cached_property
+    def access_policy(self) -> AccessPolicy | None:
+        """``FRS_ACCESS_POLICY``, parsed (and read from S3) once; None without one. The Lambda application
+        asks for it at INIT, so a malformed policy fails there (``misconfigured``)."""
+        return load_policy(self.settings)
+
+    def access(self) -> dict[str, Any]:
+        """What /health says about access control."""
+        policy = self.access_policy
+        if policy is None:
+            return {
+                "policy": None,
+                "note": "no FRS_ACCESS_POLICY: every authenticated caller may use every gallery",
+            }
+        return policy.summary()
+
     def health(self) -> dict[str, Any]:
-        """Liveness, with the loaded pack (loading it if this is the first call)."""
+        """Liveness, with the loaded pack (loading it if this is the first call) and the access policy."""
         pack = self.analyzer.pack
-        return {"status": "ok", "pack": pack.name, "dim": pack.dim}
+        return {"status": "ok", "pack": pack.name, "dim": pack.dim, "access": self.access()}
 
     # -- single-image operations -------------------------------------------------------------------------
 
@@ -201,6 +262,8 @@ class FaceService:
         point = self._verify_point(threshold, target_far)
         store = self.gallery(gallery)
         store.get(name)  # not_found before spending time on the image
+        if name in _expired(store):
+            raise FRSError("not_found", f"identity {name!r} not found")
         face = self._largest_face(image, "the image")
         assert face.embedding is not None
         similarity = store.identity_similarity(name, face.embedding, pack=self.analyzer.pack)
@@ -253,17 +316,26 @@ class FaceService:
         largest: bool = False,
         quality_filter: str | None = None,
         source: str | None = None,
+        expires_at: str | None = None,
     ) -> dict[str, Any]:
         """Enrol the face of ``image`` for ``name``; every refusal happens before the gallery is written.
-        ``source`` (s3://bucket/key or a URL) records where the photo can be fetched again."""
+        ``source`` (s3://bucket/key or a URL) records where the photo can be fetched again. ``expires_at``
+        sets (or moves) when the identity expires; a new identity without one gets the gallery's default
+        retention, if it has one."""
         level = _filter_level(quality_filter, self.settings.add_quality_filter)
         store = self.gallery(gallery)  # validates the gallery name before any model work
         validate_identity_name(name)
         source = validate_source(source)
+        expiry = parse_expiry(expires_at)
         face = self._single_face(image, largest, level)
         new_face = self._new_face(face, image, source)
-        result = store.add_face(name, new_face, pack=self.analyzer.pack, metadata=metadata)
-        return add_result_dict(result, face)
+        if expiry is None:
+            result = store.add_face(name, new_face, pack=self.analyzer.pack, metadata=metadata)
+        else:
+            result = _retention_store(store).add_face(
+                name, new_face, pack=self.analyzer.pack, metadata=metadata, expires_at=expiry
+            )
+        return {**add_result_dict(result, face), "expires_at": store.get(name).expires_at}
 
     def add_many(
         self,
@@ -342,7 +414,10 @@ class FaceService:
         faces_out: list[dict[str, Any]] = []
         if analysis.faces:
             matrix = np.stack([f.embedding for f in analysis.faces if f.embedding is not None])
-            results = store.search(matrix, pack=analyzer.pack, top_k=top_k)
+            # Expired identities are never named, from the moment they expire (before the purge runs).
+            expired = _expired(store)
+            found = store.search(matrix, pack=analyzer.pack, top_k=top_k + len(expired))
+            results = [[c for c in cands if c.name not in expired][:top_k] for cands in found]
             for face, candidates in zip(analysis.faces, results, strict=True):
                 decision = decide(
                     [(c.name, c.similarity) for c in candidates],
@@ -462,3 +537,54 @@ class FaceService:
             name, validate_metadata(metadata), "merge" if checked == "merge" else "replace"
         )
         return identity_dict(identity)
+
+    def update(
+        self, gallery: str, *, retention_days: float | None = None, clear: bool = False
+    ) -> dict[str, Any]:
+        """Set (or, with ``clear``, remove) the gallery's default retention for identities created later."""
+        store = _retention_store(self.gallery(gallery))
+        days = None if clear else check_retention_days(retention_days)
+        if days is None and not clear:
+            raise FRSError("bad_request", "update needs retention_days (or clear_retention=true)")
+        store.set_retention(days)
+        return {"gallery": gallery, "retention_days": store.retention_days()}
+
+    def purge(self, gallery: str | None = None) -> dict[str, Any]:
+        """Securely delete every expired identity of ``gallery`` (every file gallery for None or "*"), with
+        the same write path as delete: secure_delete, a compacted upload, nothing left in free pages."""
+        from frs.gallery.factory import list_galleries
+
+        names = list_galleries(self.settings) if gallery in (None, "*") else [gallery]
+        now = now_iso()
+        purged = []
+        for name in names:
+            store: Any = self.gallery(name)
+            if not getattr(store, "supports_retention", False):
+                continue
+            for identity, face_ids in store.purge_expired(now):
+                purged.append({"gallery": name, "identity": identity, "face_ids": face_ids})
+        return {"purged": purged, "galleries": len(names), "at": now}
+
+    def export_identity(self, gallery: str, name: str) -> dict[str, Any]:
+        """Everything FRS holds about one person, for a data-subject request: the identity (metadata,
+        expiry), its face records (box, detector score, source image sha256, time; never the embedding) and
+        every audit record naming it (when FRS_AUDIT_URI is set)."""
+        identity = identity_dict(self.gallery(gallery).get(name), with_faces=True)
+        records: list[dict[str, Any]] = []
+        if self.settings.audit_uri:
+            from frs.audit.reader import AuditFilter, read_records
+
+            records = [
+                r
+                for r in read_records(self.settings, AuditFilter(identity=name))
+                if r.get("gallery") == gallery
+            ]
+        return {
+            "identity": name,
+            "gallery": gallery,
+            "record": identity,
+            "audit": records,
+            "audit_trail": self.settings.audit_uri is not None,
+            "held": "metadata, face records (box, detector score, source image sha256, time) and one "
+            "embedding per face (not exported: a biometric template is not readable data); never photos",
+        }

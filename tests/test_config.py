@@ -51,6 +51,8 @@ GOOD: dict[str, tuple[str, str, Any]] = {
     "FRS_VIDEO_FPS": ("0.5", "video_fps", 0.5),
     "FRS_MAX_CLIP_SECONDS": ("120", "max_clip_seconds", 120.0),
     "FRS_MAX_CLIP_BYTES": ("1000", "max_clip_bytes", 1000),
+    "FRS_ACCESS_POLICY": ('{"rules": []}', "access_policy", '{"rules": []}'),
+    "FRS_AUDIT_URI": ("s3://audit-bucket/audit", "audit_uri", "s3://audit-bucket/audit"),
 }
 
 #: variable -> values an operator might set by mistake

@@ -9,6 +9,7 @@ from aws_lambda_powertools import Logger
 
 from frs import aws
 from frs.api.direct import dispatch
+from frs.api.guard import Guard
 from frs.api.http import build_resolvers
 from frs.cctv.events import is_s3_event
 from frs.cctv.processor import CctvProcessor, RetryBatch
@@ -47,7 +48,9 @@ class Application:
 
     def __init__(self, service: FaceService) -> None:
         self.service = service
-        self.rest, self.http = build_resolvers(service)
+        # Built now: a malformed FRS_ACCESS_POLICY (or one FRS cannot read) fails INIT, never runs open.
+        self.guard = Guard(service)
+        self.rest, self.http = build_resolvers(self.guard)
         self._cold = True
         # Built now when configured, so a bad FRS_RESULTS_URI / FRS_CAMERAS fails INIT like any setting.
         self._cctv = CctvProcessor.from_settings(service) if service.settings.results_uri else None
@@ -83,7 +86,7 @@ class Application:
         try:
             if kind == "invalid":
                 raise FRSError("bad_request", "the event must be a JSON object with an 'action'")
-            result = {"ok": True, **dispatch(self.service, event)}
+            result = {"ok": True, **dispatch(self.service, event, self.guard, request_id)}
         except FRSError as error:
             result = {"ok": False, **error.to_dict()}
         except Exception:

@@ -20,11 +20,12 @@ from aws_lambda_powertools.event_handler import (
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver, Router
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 
+from frs.access.principal import principal_of
+from frs.api.guard import Caller, Guard
 from frs.api.openapi import openapi_document, swagger_html
 from frs.api.requests import parse_http_input, raw_body
 from frs.api.routes import ROUTES, Route
 from frs.errors import FRSError
-from frs.service import FaceService
 
 logger = logging.getLogger("frs.api")
 
@@ -60,7 +61,17 @@ def _rule(path: str) -> str:
     return path.replace("{", "<").replace("}", ">")
 
 
-def _endpoint(router: Router, service: FaceService, route: Route) -> Callable[..., Response[str]]:
+def _caller(router: Router, surface: str) -> Caller:
+    raw = router.current_event.raw_event
+    context = raw.get("requestContext") if isinstance(raw.get("requestContext"), dict) else {}
+    lambda_context = router.lambda_context
+    request_id = getattr(lambda_context, "aws_request_id", None) or (context or {}).get("requestId")
+    return Caller(principal_of(raw), request_id, surface)
+
+
+def _endpoint(router: Router, guard: Guard, route: Route, surface: str) -> Callable[..., Response[str]]:
+    service = guard.service
+
     def handle(**path: str) -> Response[str]:
         event = router.current_event
         # REST v1 keeps the client's header case; HTTP v2 lower-cases it.
@@ -70,17 +81,20 @@ def _endpoint(router: Router, service: FaceService, route: Route) -> Callable[..
         body = raw_body(event.body, bool(event.is_base64_encoded))
         query = {k: v for k, v in (event.query_string_parameters or {}).items() if isinstance(v, str)}
         request = parse_http_input(body, content_type, query, service.settings, images=route.image_names)
-        status, result = route.answer(service, path, request)
+        caller = _caller(router, surface)
+        status, result = route.answer(
+            service, path, request, lambda op, fields, execute: guard.run(op, fields, caller, execute)
+        )
         return json_response(status, result)
 
     handle.__name__ = route.operation_id
     return handle
 
 
-def build_router(service: FaceService) -> Router:
+def build_router(guard: Guard, surface: str) -> Router:
     router = Router()  # type: ignore[no-untyped-call]
     for route in ROUTES:
-        router.route(_rule(route.path), route.method)(_endpoint(router, service, route))
+        router.route(_rule(route.path), route.method)(_endpoint(router, guard, route, surface))
     router.route("/openapi.json", "GET")(lambda: json_response(200, openapi_document()))
     router.route("/docs", "GET")(
         lambda: Response(status_code=200, content_type="text/html; charset=utf-8", body=swagger_html())
@@ -88,8 +102,8 @@ def build_router(service: FaceService) -> Router:
     return router
 
 
-def _configure(resolver: ApiGatewayResolver, service: FaceService) -> ApiGatewayResolver:
-    resolver.include_router(build_router(service))
+def _configure(resolver: ApiGatewayResolver, guard: Guard, surface: str) -> ApiGatewayResolver:
+    resolver.include_router(build_router(guard, surface))
 
     @resolver.exception_handler(FRSError)  # type: ignore[untyped-decorator]
     def _frs_error(error: FRSError) -> Response[str]:
@@ -118,6 +132,9 @@ def _configure(resolver: ApiGatewayResolver, service: FaceService) -> ApiGateway
     return resolver
 
 
-def build_resolvers(service: FaceService) -> tuple[ApiGatewayResolver, ApiGatewayResolver]:
-    """(REST v1 resolver, HTTP v2 / Function URL resolver)."""
-    return (_configure(APIGatewayRestResolver(), service), _configure(APIGatewayHttpResolver(), service))
+def build_resolvers(guard: Guard) -> tuple[ApiGatewayResolver, ApiGatewayResolver]:
+    """(REST v1 resolver, HTTP v2 / Function URL resolver), both running operations through ``guard``."""
+    return (
+        _configure(APIGatewayRestResolver(), guard, "rest"),
+        _configure(APIGatewayHttpResolver(), guard, "http"),
+    )

@@ -3,6 +3,12 @@
 
 The application is built from the CLI's own settings (its options and the environment). Requests are handled
 one at a time, as one Lambda instance would; the server binds 127.0.0.1 by default.
+
+For development only, a request may name its caller in the ``X-FRS-Principal`` header, which this server
+turns into the request context API Gateway would have built: ``arn:...`` becomes an IAM caller
+(``authorizer.iam.userArn``), ``jwt:<claim>=<value>[,<claim>=<value>...]`` a JWT caller (``scope`` values,
+space-separated, also become its scopes). Anyone who can reach the port may claim any principal: it
+exercises an ``FRS_ACCESS_POLICY`` locally, it protects nothing. Deployed, FRS never reads that header.
 """
 
 from __future__ import annotations
@@ -20,12 +26,31 @@ from urllib.parse import parse_qsl, urlsplit
 from frs.api.images import MAX_INLINE_BYTES
 
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+PRINCIPAL_HEADER = "x-frs-principal"
+
+
+def dev_authorizer(value: str) -> dict[str, Any] | None:
+    """The ``requestContext.authorizer`` an ``X-FRS-Principal`` value stands for (None: not understood)."""
+    value = value.strip()
+    if value.startswith("arn:"):
+        return {"iam": {"userArn": value}}
+    if value.startswith("jwt:"):
+        claims: dict[str, str] = {}
+        for item in value[len("jwt:") :].split(","):
+            name, sep, claim = item.partition("=")
+            if not sep or not name.strip():
+                return None
+            claims[name.strip()] = claim.strip()
+        return {"jwt": {"claims": claims, "scopes": claims.get("scope", "").split() or None}}
+    return None
 
 
 def http_v2_event(
     method: str, target: str, headers: dict[str, str], body: bytes, source_ip: str
 ) -> dict[str, Any]:
     url = urlsplit(target)
+    headers = {k.lower(): v for k, v in headers.items()}
+    claimed = headers.pop(PRINCIPAL_HEADER, None)
     query: dict[str, str] = {}
     for key, value in parse_qsl(url.query, keep_blank_values=True):
         query[key] = (
@@ -37,7 +62,7 @@ def http_v2_event(
         "routeKey": "$default",
         "rawPath": url.path,
         "rawQueryString": url.query,
-        "headers": {k.lower(): v for k, v in headers.items()},
+        "headers": headers,
         "requestContext": {
             "accountId": "local",
             "apiId": "local",
@@ -48,7 +73,7 @@ def http_v2_event(
                 "path": url.path,
                 "protocol": "HTTP/1.1",
                 "sourceIp": source_ip,
-                "userAgent": headers.get("User-Agent", ""),
+                "userAgent": headers.get("user-agent", ""),
             },
             "requestId": str(uuid.uuid4()),
             "routeKey": "$default",
@@ -58,6 +83,9 @@ def http_v2_event(
         },
         "isBase64Encoded": bool(body),
     }
+    authorizer = dev_authorizer(claimed) if claimed else None
+    if authorizer is not None:
+        event["requestContext"]["authorizer"] = authorizer
     if query:
         event["queryStringParameters"] = query
     if body:
@@ -136,6 +164,11 @@ def serve(lambda_handler: LambdaHandler, host: str = "127.0.0.1", port: int = 30
     """Serve ``lambda_handler`` (an :class:`~frs.api.app.Application`) over HTTP until interrupted."""
     server = make_server(host, port, lambda_handler)
     print(f"FRS listening on http://{host}:{port}  (Swagger UI: http://{host}:{port}/docs)", file=sys.stderr)
+    print(
+        "Development server: a request's X-FRS-Principal header (arn:... or jwt:claim=value) is taken as its "
+        "authenticated caller, so FRS_ACCESS_POLICY can be tried locally; it protects nothing.",
+        file=sys.stderr,
+    )
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -201,6 +201,23 @@ def s3_source(image: object) -> str | None:
     return None
 
 
+EXPIRES_AT = Param(
+    "expires_at",
+    "string",
+    "ISO 8601 time the identity expires (no zone: UTC): from then on identify never names it and the "
+    "scheduled purge erases it; sets or moves the expiry of an existing identity",
+)
+RETENTION_DAYS = Param(
+    "retention_days",
+    "number",
+    "the gallery's default retention: identities created from now on expire this many days after "
+    "creation (> 0, <= 36500)",
+    schema={"exclusiveMinimum": 0, "maximum": 36500},
+)
+CLEAR_RETENTION = Param("clear_retention", "boolean", "remove the gallery's default retention", default=False)
+PURGE_GALLERY = dataclasses.replace(GALLERY, default="*")  # purge: "*" (the default) is every file gallery
+
+
 @dataclass(frozen=True)
 class Operation:
     """One operation: what it takes and which service method answers it."""
@@ -269,6 +286,7 @@ OPERATIONS: tuple[Operation, ...] = (
             LARGEST,
             dataclasses.replace(QUALITY_FILTER, default_doc="FRS_ADD_QUALITY_FILTER (low)"),
             SOURCE,
+            EXPIRES_AT,
         ),
         lambda s, a: s.add(
             a["gallery"],
@@ -278,6 +296,7 @@ OPERATIONS: tuple[Operation, ...] = (
             largest=a["largest"],
             quality_filter=a["quality_filter"],
             source=a["source"],
+            expires_at=a["expires_at"],
         ),
         "AddResult",
         (*IMAGE_ERRORS, 409),
@@ -423,6 +442,31 @@ OPERATIONS: tuple[Operation, ...] = (
         "Identity",
         (404, 409, 503),
         cli=("frs update-metadata NAME METADATA",),
+    ),
+    Operation(
+        "update",
+        "Set or clear a gallery's default retention",
+        (GALLERY, RETENTION_DAYS, CLEAR_RETENTION),
+        lambda s, a: s.update(a["gallery"], retention_days=a["retention_days"], clear=a["clear_retention"]),
+        "UpdateResult",
+        (409, 503),
+    ),
+    Operation(
+        "purge",
+        "Erase every expired identity of a gallery, or of every file gallery with '*' (the default): what "
+        "the schedule runs; direct invocations only",
+        (PURGE_GALLERY,),
+        lambda s, a: s.purge(a["gallery"]),
+        "PurgeResult",
+        (409, 503),
+    ),
+    Operation(
+        "export_identity",
+        "Everything FRS holds about one person (a data-subject request)",
+        (GALLERY, _required(NAME)),
+        lambda s, a: s.export_identity(a["gallery"], a["name"]),
+        "ExportResult",
+        (404, 503),
     ),
 )
 

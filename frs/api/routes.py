@@ -9,7 +9,7 @@ document (:mod:`frs.api.openapi`) are generated from this table, so the docs can
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -43,11 +43,23 @@ class Route:
     def image_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.operation.images)
 
-    def answer(self, service: FaceService, path: Mapping[str, str], request: HttpInput) -> tuple[int, Any]:
-        """(status, body) for one request."""
+    def answer(
+        self,
+        service: FaceService,
+        path: Mapping[str, str],
+        request: HttpInput,
+        guard: Callable[[Operation, Mapping[str, Any], Callable[[], dict[str, Any]]], dict[str, Any]]
+        | None = None,
+    ) -> tuple[int, Any]:
+        """(status, body) for one request; ``guard(operation, fields, execute)`` runs it when given (the
+        access check and the audit trail, :mod:`frs.api.guard`)."""
         fields = {**request.fields, **{k: unquote(v) for k, v in path.items()}, **self.fixed}
         operation = self.operation
-        result = operation.run(service, operation.arguments(fields, request.image, f"send {ACCEPTED}"))
+
+        def execute() -> dict[str, Any]:
+            return operation.run(service, operation.arguments(fields, request.image, f"send {ACCEPTED}"))
+
+        result = execute() if guard is None else guard(operation, fields, execute)
         created = operation.created_status and result.get("created") is True
         return (201 if created else 200), result
 
@@ -71,6 +83,8 @@ ROUTES: tuple[Route, ...] = (
     _route("POST", "/galleries/{gallery}/identities/{name}/metadata", "update_metadata", "updateMetadata"),
     _route("POST", "/galleries/{gallery}/identify", "identify", "identify"),
     _route("POST", "/galleries/{gallery}/verify", "verify", "verify"),
+    _route("PATCH", "/galleries/{gallery}", "update", "updateGallery"),
+    _route("GET", "/galleries/{gallery}/identities/{name}/export", "export_identity", "exportIdentity"),
     _route("POST", "/detect", "detect", "detect", tag="faces"),
     _route("GET", "/health", "health", "health", tag="service"),
     # The seed's routes, kept as aliases on the 'default' gallery.

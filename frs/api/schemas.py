@@ -113,6 +113,32 @@ FIELDS: dict[str, dict[str, Any]] = {
         "description": "merge: faces dropped because the identity already had a face from the same photo",
     },
     "previous_identity": {"type": "string", "description": "move_face: the identity the face belonged to"},
+    "expires_at": {
+        "type": ["string", "null"],
+        "description": "ISO 8601 UTC time the identity expires: never named by identify from then on, "
+        "deleted by the scheduled purge; null: kept until deleted",
+    },
+    "gallery": {"type": "string", "description": "the gallery's name"},
+    "retention_days": {
+        "type": ["number", "null"],
+        "description": "the gallery's default retention: identities created later expire this many days "
+        "after creation; null: none",
+    },
+    "purged": {
+        "type": "array",
+        "items": {"type": "object"},
+        "description": 'the identities the purge erased: {"gallery", "identity", "face_ids"}',
+    },
+    "galleries": {"type": "integer", "description": "galleries the purge looked at"},
+    "at": {"type": "string", "description": "the time the purge compared expiries with (ISO 8601 UTC)"},
+    "record": {"type": "object", "description": "the identity with its face records, as get answers it"},
+    "audit": {
+        "type": "array",
+        "items": {"type": "object"},
+        "description": "every audit record naming the identity in this gallery, oldest first",
+    },
+    "audit_trail": {"type": "boolean", "description": "whether FRS_AUDIT_URI is set (else audit is empty)"},
+    "held": {"type": "string", "description": "what FRS holds about a person, in words"},
     # -- images and the service
     "image": {
         "type": "object",
@@ -126,6 +152,11 @@ FIELDS: dict[str, dict[str, Any]] = {
     "status": {"type": "string", "description": '"ok"'},
     "pack": {"type": "string", "description": "the model pack serving requests"},
     "dim": {"type": "integer", "description": "its embedding dimension"},
+    "access": {
+        "type": "object",
+        "description": 'access control in force: {"policy": "inline" or its s3:// URI, "rules": n}, or '
+        '{"policy": null, "note"} when every authenticated caller may use every gallery',
+    },
 }
 
 #: The ``quality`` object of every detected face (``frs.pipeline.quality.Quality.to_dict``).
@@ -243,7 +274,7 @@ _FACE_RECORD = _object(
     }
 )
 _IDENTITY_PROPERTIES = {
-    n: _field(n) for n in ("identity", "metadata", "face_count", "created_at", "updated_at")
+    n: _field(n) for n in ("identity", "metadata", "face_count", "created_at", "updated_at", "expires_at")
 }
 _VERDICT = {
     "similarity": _field("similarity"),
@@ -270,12 +301,21 @@ SCHEMAS: dict[str, Any] = {
     },
     "Quality": _object({n: _field(n, QUALITY_FIELDS) for n in QUALITY_FIELDS}),
     "Candidate": _object({"identity": _field("identity"), "similarity": _field("similarity")}),
-    "Health": _object({n: _field(n) for n in ("status", "pack", "dim")}),
+    "Health": _object({n: _field(n) for n in ("status", "pack", "dim", "access")}),
     "DetectResult": _object({"image": _field("image"), "faces": _field("faces", items=_DETECT_FACE)}),
     "AddResult": _object(
         {
             n: _field(n)
-            for n in ("face_id", "identity", "bbox", "det_score", "quality", "face_count", "created")
+            for n in (
+                "face_id",
+                "identity",
+                "bbox",
+                "det_score",
+                "quality",
+                "face_count",
+                "created",
+                "expires_at",
+            )
         }
     ),
     "IdentifyResult": _object(
@@ -329,5 +369,10 @@ SCHEMAS: dict[str, Any] = {
             "identity": _field("identity"),
             "previous_identity": _field("previous_identity"),
         }
+    ),
+    "UpdateResult": _object({"gallery": _field("gallery"), "retention_days": _field("retention_days")}),
+    "PurgeResult": _object({n: _field(n) for n in ("purged", "galleries", "at")}),
+    "ExportResult": _object(
+        {n: _field(n) for n in ("identity", "gallery", "record", "audit", "audit_trail", "held")}
     ),
 }

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from frs.cli import (
+    audit_commands,
     calibrate_commands,
     gallery_commands,
     measure_commands,
@@ -108,6 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
         measure_commands,
         watch_commands,
         calibrate_commands,
+        audit_commands,
     ):
         commands.register(sub)
     for command in _commands_of(parser):

@@ -62,6 +62,7 @@ class Identity:
     updated_at: str
     face_count: int
     faces: tuple[FaceRecord, ...] = field(default=())
+    expires_at: str | None = None  # ISO 8601 UTC: from then on never matched, and purged by the schedule
 
 
 @dataclass(frozen=True)

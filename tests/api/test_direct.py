@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from frs.api.app import Application
+from tests.access.policies import NO_POLICY
 from tests.api.conftest import b64
 
 
@@ -16,7 +17,13 @@ def call(app: Application, **event: Any) -> dict[str, Any]:
 
 
 def test_health(app: Application) -> None:
-    assert call(app, action="health") == {"ok": True, "status": "ok", "pack": "embedded", "dim": 128}
+    assert call(app, action="health") == {
+        "ok": True,
+        "status": "ok",
+        "pack": "embedded",
+        "dim": 128,
+        **NO_POLICY,
+    }
 
 
 def test_detect(app: Application, photo: dict[str, bytes]) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from frs.api.app import Application, event_kind
+from tests.access.policies import NO_POLICY
 from tests.api.conftest import b64
 from tests.api.events import json_body, multipart, response_json, v1_event, v2_event
 
@@ -42,7 +43,16 @@ def test_enrol_and_identify_with_every_body_encoding(
         app, build, "POST", "/galleries/site1/identities/Ardern/faces", body=body, content_type=ctype
     )
     assert status == 201 and added["identity"] == "Ardern" and added["created"] is True
-    assert set(added) == {"face_id", "identity", "bbox", "det_score", "quality", "face_count", "created"}
+    assert set(added) == {
+        "face_id",
+        "identity",
+        "bbox",
+        "det_score",
+        "quality",
+        "face_count",
+        "created",
+        "expires_at",
+    }
 
     # The same image again: nothing is created, and the status says so.
     status, again = send(
@@ -164,7 +174,10 @@ def test_seed_aliases(app: Application, build: EventBuilder, photo: dict[str, by
 
 @BUILDERS
 def test_health_openapi_and_docs(app: Application, build: EventBuilder) -> None:
-    assert send(app, build, "GET", "/health") == (200, {"status": "ok", "pack": "embedded", "dim": 128})
+    assert send(app, build, "GET", "/health") == (
+        200,
+        {"status": "ok", "pack": "embedded", "dim": 128, **NO_POLICY},
+    )
     status, spec = send(app, build, "GET", "/openapi.json")
     assert status == 200 and spec["openapi"].startswith("3.")
     response = app(build("GET", "/docs"), None)

@@ -7,6 +7,7 @@ from typing import Any
 from jsonschema_rs import Draft202012Validator
 
 from frs.api.app import Application
+from frs.api.guard import Guard
 from frs.api.http import build_router
 from frs.api.openapi import openapi_document
 from frs.api.routes import ROUTES
@@ -17,7 +18,7 @@ from tests.api.conftest import b64
 
 
 def test_every_served_route_is_documented() -> None:
-    router = build_router(FaceService(Settings()))
+    router = build_router(Guard(FaceService(Settings())), "http")
     served = {
         (method, rule.replace("<", "{").replace(">", "}"))
         for (rule, methods, *_rest) in router._routes
@@ -46,8 +47,17 @@ BODY_FIELDS = {
         "largest",
         "quality_filter",
         "source",
+        "expires_at",
     },
-    ("post", "/add_identity"): {"image", "name", "metadata", "largest", "quality_filter", "source"},
+    ("post", "/add_identity"): {
+        "image",
+        "name",
+        "metadata",
+        "largest",
+        "quality_filter",
+        "source",
+        "expires_at",
+    },
     ("post", "/galleries/{gallery}/verify"): {"image", "image_b", "name", "threshold", "target_far"},
 }
 

@@ -14,6 +14,7 @@ from PIL import Image
 
 from frs.cli.main import main
 from frs.config import Settings
+from tests.access.policies import NO_POLICY
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, dict[str, Any], str]:
@@ -116,7 +117,7 @@ def test_python_dash_m_entry_point(testdata: Path) -> None:
 
 def test_health_loads_the_pack(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "health")
-    assert code == 0 and out == {"status": "ok", "pack": "embedded", "dim": 128}
+    assert code == 0 and out == {"status": "ok", "pack": "embedded", "dim": 128, **NO_POLICY}
 
 
 def test_verify_target_far_option(capsys: pytest.CaptureFixture[str], testdata: Path) -> None:

@@ -23,6 +23,7 @@ import pytest
 
 from frs.config import REPO_ROOT
 from harness.s3 import start_s3_endpoint
+from tests.access.policies import NO_POLICY
 from tests.deploy.dockerfile import parse_copy, parse_dockerfile
 from tests.deploy.runtime_api import RuntimeApi
 
@@ -115,7 +116,7 @@ def test_real_handler_round_trips_direct_http_and_s3_events(tmp_path: Path) -> N
         log = tmp_path / "runtime.log"
         with RuntimeApi() as api, _runtime("handler.handler", _lambda_env(api, tmp_path, s3.env()), log):
             health = _response(api, _event("health"), log)
-            assert health == {"ok": True, "status": "ok", "pack": "embedded", "dim": 128}
+            assert health == {"ok": True, "status": "ok", "pack": "embedded", "dim": 128, **NO_POLICY}
 
             detect = _response(api, _event("detect"), log)
             assert detect["ok"] is True and len(detect["faces"]) == 1

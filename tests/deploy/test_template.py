@@ -180,7 +180,8 @@ def test_lifecycle_expires_noncurrent_versions_after_the_parameter(template: dic
         if "AbortIncompleteMultipartUpload" in r
     ]
     assert aborts and all(isinstance(days, int) and days >= 1 for days in aborts)
-    assert all("Prefix" not in r and "Filter" not in r for r in enabled)  # the whole bucket
+    # The noncurrent-version rule covers the whole bucket; only the audit records' expiry is by prefix.
+    assert all("Prefix" not in r and "Filter" not in r for r in enabled if r["Id"] != "ExpireAuditRecords")
 
 
 CAMERA_ARN = "arn:${AWS::Partition}:s3:::${CameraBucketName}"
@@ -203,8 +204,11 @@ def test_s3_permissions_are_scoped_to_the_galleries_prefix(template: dict[str, A
             kinds.append("gallery objects")
         elif actions == {"s3:ListBucket"}:
             assert resources == [{"Fn::GetAtt": ["GalleryBucket", "Arn"]}]
-            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["galleries/*"]}}
+            assert statement["Condition"] == {"StringLike": {"s3:prefix": ["galleries/*", "audit/*"]}}
             kinds.append("gallery listing")
+        elif resources == [{"Fn::Sub": "${GalleryBucket.Arn}/audit/*"}]:  # written once, never deleted
+            assert condition is None and actions == {"s3:GetObject", "s3:PutObject"}
+            kinds.append("audit records")
         elif resources == input_objects:
             assert condition == "HasInputBucket" and actions == {"s3:GetObject"}
             kinds.append("input images")
@@ -217,6 +221,7 @@ def test_s3_permissions_are_scoped_to_the_galleries_prefix(template: dict[str, A
         else:
             pytest.fail(f"unexpected S3 grant: {statement}")
     assert sorted(kinds) == [
+        "audit records",
         "camera objects",
         "camera results and alert state",
         "gallery listing",
@@ -253,7 +258,10 @@ def test_postgres_mode_is_conditional(template: dict[str, Any]) -> None:
 
 def _event_routes(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, Any]]:
     routes = {}
-    for event in _function(template)["Properties"]["Events"].values():
+    for name, event in _function(template)["Properties"]["Events"].items():
+        if name == "RetentionPurge":  # the schedule: a direct invocation, checked below
+            assert event["Type"] == "Schedule"
+            continue
         assert event["Type"] == "HttpApi"
         props = event["Properties"]
         routes[(props["Method"].upper(), props["Path"])] = props
@@ -413,3 +421,23 @@ def test_cctv_settings_are_wired_to_parameters(template: dict[str, Any]) -> None
     parameters = template["Parameters"]
     assert parameters["AlertCooldown"]["Default"] == 300 and parameters["VideoFps"]["Default"] == 2
     assert parameters["MaxClipSeconds"]["Default"] == Settings().max_clip_seconds
+
+
+def test_privacy_audit_prefix_purge_schedule_and_least_privilege(template: dict[str, Any]) -> None:
+    function = _function(template)
+    env = function["Properties"]["Environment"]["Variables"]
+    assert env["FRS_AUDIT_URI"] == {"Fn::Sub": "s3://${GalleryBucket}/audit"}
+    assert env["FRS_ACCESS_POLICY"] == {"Ref": "AccessPolicy"}
+    schedule = function["Properties"]["Events"]["RetentionPurge"]
+    assert schedule["Type"] == "Schedule"
+    assert schedule["Properties"]["Input"] == '{"action": "purge", "gallery": "*"}'
+    audit = [s for _, s in _statements(template) if s.get("Sid") == "AuditRecords"]
+    assert audit and set(audit[0]["Action"]) == {"s3:GetObject", "s3:PutObject"}  # never s3:DeleteObject
+    assert audit[0]["Resource"] == {"Fn::Sub": "${GalleryBucket.Arn}/audit/*"}
+    rules = template["Resources"]["GalleryBucket"]["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert {"Ref": "NoncurrentVersionExpirationDays"} in [
+        r.get("NoncurrentVersionExpiration", {}).get("NoncurrentDays") for r in rules
+    ]
+    assert any(
+        r.get("Prefix") == "audit/" and r["ExpirationInDays"] == {"Ref": "AuditRetentionDays"} for r in rules
+    )

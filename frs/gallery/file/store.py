@@ -20,7 +20,7 @@ import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -45,7 +45,7 @@ from frs.gallery.types import (
 )
 from frs.packs.info import PackInfo
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 APPLICATION_ID = 0x46525347  # "FRSG"
 SQLITE_HEADER = b"SQLite format 3\x00"
 PAGE_SIZE = 16384
@@ -89,8 +89,19 @@ def _migrate_to_v2(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE faces ADD COLUMN quality REAL")
 
 
+def _migrate_to_v3(conn: sqlite3.Connection) -> None:
+    """Retention: an identity may expire (ISO 8601 UTC text, compared as text); the gallery's default
+    retention in days sits in ``meta`` under ``retention_days``."""
+    conn.execute("ALTER TABLE identities ADD COLUMN expires_at TEXT")
+    conn.execute("CREATE INDEX identities_expires_at ON identities (expires_at) WHERE expires_at IS NOT NULL")
+
+
 #: target version -> step that upgrades a file from the previous version. Append, never edit.
-MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {1: _migrate_to_v1, 2: _migrate_to_v2}
+MIGRATIONS: dict[int, Callable[[sqlite3.Connection], None]] = {
+    1: _migrate_to_v1,
+    2: _migrate_to_v2,
+    3: _migrate_to_v3,
+}
 
 _FACE_COLUMNS = (
     "f.face_id, f.pack, f.dim, f.det_score, f.bbox, f.image_sha256, f.created_at, f.source, f.quality"
@@ -102,6 +113,12 @@ STREAM_BATCH = 2000
 def now_iso() -> str:
     """Current UTC time, ISO 8601 with milliseconds and a Z suffix."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def later_iso(days: float) -> str:
+    """``days`` from now, in :func:`now_iso`'s form (so times compare as text)."""
+    moment = datetime.now(UTC) + timedelta(days=days)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 @contextmanager
@@ -260,7 +277,8 @@ class GalleryDB:
         """The identity with all its faces (in enrolment order); not_found if unknown."""
         with sqlite_errors(self.description):
             row = self.conn.execute(
-                "SELECT id, metadata, created_at, updated_at FROM identities WHERE name = ?", (name,)
+                "SELECT id, metadata, created_at, updated_at, expires_at FROM identities WHERE name = ?",
+                (name,),
             ).fetchone()
             if row is None:
                 raise FRSError("not_found", f"identity {name!r} not found")
@@ -278,6 +296,7 @@ class GalleryDB:
             updated_at=row[3],
             face_count=len(faces),
             faces=faces,
+            expires_at=row[4],
         )
 
     def list_page(self, *, prefix: str | None, page_size: int, after: str | None) -> ListPage:
@@ -297,13 +316,20 @@ class GalleryDB:
         where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
         sql = (
             "SELECT name, metadata, created_at, updated_at, "
-            "(SELECT COUNT(*) FROM faces WHERE faces.identity_id = identities.id) "
+            "(SELECT COUNT(*) FROM faces WHERE faces.identity_id = identities.id), expires_at "
             f"FROM identities {where} ORDER BY name LIMIT ?"
         )
         with sqlite_errors(self.description):
             rows = self.conn.execute(sql, [*params, page_size + 1]).fetchall()
         identities = tuple(
-            Identity(name=r[0], metadata=json.loads(r[1]), created_at=r[2], updated_at=r[3], face_count=r[4])
+            Identity(
+                name=r[0],
+                metadata=json.loads(r[1]),
+                created_at=r[2],
+                updated_at=r[3],
+                face_count=r[4],
+                expires_at=r[5],
+            )
             for r in rows[:page_size]
         )
         token = encode_page_token(identities[-1].name, prefix) if len(rows) > page_size else None
@@ -366,6 +392,20 @@ class GalleryDB:
         """How many faces this version holds (every identity together)."""
         with sqlite_errors(self.description):
             return int(self.conn.execute("SELECT COUNT(*) FROM faces").fetchone()[0])
+
+    def expired_names(self, now: str) -> list[str]:
+        """Identities whose ``expires_at`` is at or before ``now`` (ISO 8601 UTC)."""
+        with sqlite_errors(self.description):
+            rows = self.conn.execute(
+                "SELECT name FROM identities WHERE expires_at IS NOT NULL AND expires_at <= ? ORDER BY name",
+                (now,),
+            ).fetchall()
+        return [str(r[0]) for r in rows]
+
+    def retention_days(self) -> float | None:
+        with sqlite_errors(self.description):
+            row = self.conn.execute("SELECT value FROM meta WHERE key = 'retention_days'").fetchone()
+        return float(row[0]) if row else None
 
     def change_count(self) -> int:
         """Rows changed through this connection so far: unchanged after a mutation that changed nothing."""
@@ -459,7 +499,12 @@ class GalleryDB:
                     self.conn.execute("ROLLBACK")
                 raise
 
-    def add_faces(self, items: Sequence[tuple[str, NewFace, str | None]], pack: PackInfo) -> list[AddResult]:
+    def add_faces(
+        self,
+        items: Sequence[tuple[str, NewFace, str | None]],
+        pack: PackInfo,
+        expires_at: str | None = None,
+    ) -> list[AddResult]:
         """Enrol validated faces (metadata as JSON text or None to keep the current one) in one transaction.
 
         Re-adding an image (same ``image_sha256``) to the same identity returns the existing face with
@@ -469,8 +514,9 @@ class GalleryDB:
         results: list[AddResult] = []
         with self._transaction():
             self._bind_pack(pack)
+            days = self.retention_days()
             for name, face, metadata in items:
-                results.append(self._add_one(name, face, metadata, pack))
+                results.append(self._add_one(name, face, metadata, pack, expires_at, days))
         return results
 
     def _bind_pack(self, pack: PackInfo) -> None:
@@ -486,17 +532,33 @@ class GalleryDB:
                 f"not {pack.name!r} (dim {pack.dim})",
             )
 
-    def _add_one(self, name: str, face: NewFace, metadata: str | None, pack: PackInfo) -> AddResult:
+    def _add_one(
+        self,
+        name: str,
+        face: NewFace,
+        metadata: str | None,
+        pack: PackInfo,
+        expires_at: str | None = None,
+        retention_days: float | None = None,
+    ) -> AddResult:
         now = now_iso()
         row = self.conn.execute("SELECT id FROM identities WHERE name = ?", (name,)).fetchone()
         if row is None:
+            if expires_at is None and retention_days is not None:
+                expires_at = later_iso(retention_days)
             cursor = self.conn.execute(
-                "INSERT INTO identities (name, metadata, created_at, updated_at) VALUES (?, ?, ?, ?)",
-                (name, metadata or "{}", now, now),
+                "INSERT INTO identities (name, metadata, created_at, updated_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (name, metadata or "{}", now, now, expires_at),
             )
             identity_id = cursor.lastrowid
         else:
             identity_id = row[0]
+            if expires_at is not None:
+                self.conn.execute(
+                    "UPDATE identities SET expires_at = ?, updated_at = ? WHERE id = ?",
+                    (expires_at, now, identity_id),
+                )
             if metadata is not None:
                 self.conn.execute(
                     "UPDATE identities SET metadata = ?, updated_at = ? WHERE id = ?",
@@ -542,6 +604,38 @@ class GalleryDB:
             removed: int = self.conn.execute("DELETE FROM faces WHERE identity_id = ?", (row[0],)).rowcount
             self.conn.execute("DELETE FROM identities WHERE id = ?", (row[0],))
         return removed
+
+    def set_retention(self, days: float | None) -> None:
+        """The gallery's default retention for identities created from now on (None: none)."""
+        with self._transaction():
+            if days is None:
+                self.conn.execute("DELETE FROM meta WHERE key = 'retention_days'")
+            else:
+                self.conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('retention_days', ?)", (repr(days),)
+                )
+
+    def purge_expired(self, now: str) -> list[tuple[str, list[str]]]:
+        """Delete every identity expired at ``now`` with its faces (secure_delete: their bytes are zeroed,
+        and the compacted upload carries no free page); (name, face ids) of each."""
+        purged: list[tuple[str, list[str]]] = []
+        with self._transaction():
+            rows = self.conn.execute(
+                "SELECT id, name FROM identities WHERE expires_at IS NOT NULL AND expires_at <= ? "
+                "ORDER BY name",
+                (now,),
+            ).fetchall()
+            for identity_id, name in rows:
+                faces = [
+                    str(r[0])
+                    for r in self.conn.execute(
+                        "SELECT face_id FROM faces WHERE identity_id = ? ORDER BY rowid", (identity_id,)
+                    )
+                ]
+                self.conn.execute("DELETE FROM faces WHERE identity_id = ?", (identity_id,))
+                self.conn.execute("DELETE FROM identities WHERE id = ?", (identity_id,))
+                purged.append((str(name), faces))
+        return purged
 
     def delete_face(self, face_id: str) -> FaceRecord:
         """Delete one face and return what it was; the identity stays; not_found if unknown."""

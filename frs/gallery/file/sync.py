@@ -197,16 +197,23 @@ class SyncedGallery:
     # ----- Gallery interface: writes -----------------------------------------------------------------------
 
     def add_face(
-        self, identity: str, face: NewFace, *, pack: PackInfo, metadata: dict[str, Any] | None = None
+        self,
+        identity: str,
+        face: NewFace,
+        *,
+        pack: PackInfo,
+        metadata: dict[str, Any] | None = None,
+        expires_at: str | None = None,
     ) -> AddResult:
-        """Enrol one face (see :meth:`add_faces`)."""
-        return self.add_faces([(identity, face, metadata)], pack=pack)[0]
+        """Enrol one face (see :meth:`add_faces`); ``expires_at`` (ISO 8601 UTC) sets when it expires."""
+        return self.add_faces([(identity, face, metadata)], pack=pack, expires_at=expires_at)[0]
 
     def add_faces(
         self,
         items: list[tuple[str, NewFace, dict[str, Any] | None]],
         *,
         pack: PackInfo,
+        expires_at: str | None = None,
     ) -> list[AddResult]:
         """Enrol many faces in one upload. ``metadata=None`` keeps an existing identity's metadata; a dict
         replaces it. Re-adding the same image to the same identity returns ``created=False``."""
@@ -221,7 +228,7 @@ class SyncedGallery:
         ]
         if not prepared:
             return []
-        return self._write(lambda db: db.add_faces(prepared, pack))
+        return self._write(lambda db: db.add_faces(prepared, pack, expires_at))
 
     def delete_identity(self, name: str) -> int:
         """Delete an identity and all its faces; returns how many faces were removed."""
@@ -314,6 +321,26 @@ class SyncedGallery:
         return self._write(lambda db: db.import_records(records(), pack, replace=replace))
 
     # ----- extras beyond the Gallery protocol --------------------------------------------------------------
+
+    supports_retention = True
+
+    def expired_names(self, now: str) -> list[str]:
+        """Identities expired at ``now`` in the current version (what identify must never name)."""
+        with self._lock:
+            version = self._current()
+            return [] if version.db is None else version.db.expired_names(now)
+
+    def retention_days(self) -> float | None:
+        with self._lock:
+            version = self._current()
+            return None if version.db is None else version.db.retention_days()
+
+    def set_retention(self, days: float | None) -> None:
+        self._write(lambda db: db.set_retention(days))
+
+    def purge_expired(self, now: str) -> list[tuple[str, list[str]]]:
+        """Securely delete every identity expired at ``now`` (one compacted upload); (name, face ids)."""
+        return self._write(lambda db: db.purge_expired(now))
 
     def refresh(self) -> str | None:
         """Revalidate the cached copy now (ignoring the TTL); returns the current ETag, None if no object."""

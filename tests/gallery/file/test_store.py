@@ -23,7 +23,7 @@ def test_stored_file_has_the_documented_schema(
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     assert conn.execute("PRAGMA page_size").fetchone()[0] == 16384
     meta = dict(conn.execute("SELECT key, value FROM meta"))
-    assert (meta["schema_version"], meta["pack"], meta["dim"]) == ("2", pack.name, str(pack.dim))
+    assert (meta["schema_version"], meta["pack"], meta["dim"]) == ("3", pack.name, str(pack.dim))
     blob, dim = conn.execute("SELECT embedding, dim FROM faces").fetchone()
     assert np.array_equal(np.frombuffer(blob, dtype="<f4"), faces.embedding("a")) and dim == pack.dim
     conn.close()
@@ -77,6 +77,6 @@ def test_a_version_1_file_is_upgraded_and_keeps_its_faces(
     assert (record.source, record.quality) == (None, None)
     gallery.add_face("A", faces.face("b"), pack=pack)  # the write uploads the upgraded schema
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
-    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "2"
+    assert conn.execute("SELECT value FROM meta WHERE key = 'schema_version'").fetchone()[0] == "3"
     assert conn.execute("SELECT count(*) FROM faces").fetchone()[0] == 2
     conn.close()

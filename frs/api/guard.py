@@ -1,0 +1,102 @@
+"""What stands between a caller and an operation: the access policy, then the audit trail.
+
+Every surface runs operations through :meth:`Guard.run`: HTTP requests with the principal API Gateway
+authenticated, direct invocations and the scheduled purge as trusted callers (README, "Privacy and access").
+
+The audit rule, for every operation on a gallery (its access class is read, write or delete):
+
+* a change (write, delete) is recorded *before* the gallery is touched: an ``intent`` record naming the
+  caller, the gallery and whom the request names. If it cannot be stored the request fails with
+  ``audit_unavailable`` and the gallery is unchanged: no change without a record first;
+* every operation, refused and failed ones included, then writes exactly one ``decision`` record with its
+  outcome (what it named, its error code, the operating point) before its answer returns. If that cannot be
+  stored the answer is withheld (``audit_unavailable``): a read never answers unrecorded; a change that was
+  made stays made, and its intent record (same ``request_id``) names it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from frs.access.classes import access_class
+from frs.access.principal import Principal
+from frs.api.operations import GALLERY, Operation
+from frs.audit.record import answered, record, requested
+from frs.audit.trail import AuditTrail
+from frs.errors import FRSError
+from frs.service import FaceService
+
+
+@dataclass(frozen=True)
+class Caller:
+    principal: Principal
+    request_id: str | None
+    surface: str  # "http", "rest", "direct"
+
+
+class Guard:
+    def __init__(self, service: FaceService) -> None:
+        self.service = service
+        self.policy = service.access_policy
+        self.trail = AuditTrail(service.settings)
+
+    def run(
+        self,
+        operation: Operation,
+        fields: Mapping[str, Any],
+        caller: Caller,
+        execute: Callable[[], dict[str, Any]],
+    ) -> dict[str, Any]:
+        """``execute()`` (the operation with its arguments) if ``caller`` may run ``operation`` on the
+        gallery ``fields`` name (``forbidden`` otherwise, before anything is read), recorded as above."""
+        access = access_class(operation.name)
+        if access is None:
+            return execute()
+        identities, face_ids = requested(fields)
+        base = {
+            "request_id": caller.request_id or str(uuid.uuid4()),
+            "surface": caller.surface,
+            "principal": caller.principal.label,
+            "gallery": fields.get("gallery", GALLERY.default),
+            "operation": operation.name,
+            "access": access,
+        }
+        try:
+            base["gallery"] = GALLERY.read(fields)
+            if self.policy is not None and caller.principal.trusted is None:
+                self.policy.check(caller.principal, base["gallery"], access)
+        except FRSError as error:
+            self._decision(base, error, identities, face_ids)
+            raise
+        if access != "read":
+            self.trail.write([record(base, "intent", identities=identities, face_ids=face_ids)])
+        try:
+            result = execute()
+        except FRSError as error:
+            self._decision(base, error, identities, face_ids)
+            raise
+        except Exception:
+            self._decision(base, FRSError("internal_error", "internal error"), identities, face_ids)
+            raise
+        self.trail.write([record(base, "decision", outcome="ok", **answered(operation.name, result))])
+        return result
+
+    def _decision(
+        self, base: dict[str, Any], error: FRSError, identities: list[str], face_ids: list[str]
+    ) -> None:
+        outcome = "forbidden" if error.code == "forbidden" else "error"
+        self.trail.write(
+            [
+                record(
+                    base,
+                    "decision",
+                    outcome=outcome,
+                    error=error.code,
+                    identities=identities,
+                    face_ids=face_ids,
+                )
+            ]
+        )
