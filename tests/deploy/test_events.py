@@ -190,8 +190,10 @@ def test_direct_events_work_in_sequence(real_handler: ModuleType) -> None:
         "health",
         "detect",
         "verify",
+        "update",
         "add",
         "get",
+        "export_identity",
         "list",
         "identify",
         "verify_name",
@@ -202,6 +204,7 @@ def test_direct_events_work_in_sequence(real_handler: ModuleType) -> None:
         "merge",
         "delete_face",
         "delete",
+        "purge",
     ]
     assert set(sequence) | covered_elsewhere == set(_events("direct"))
 
