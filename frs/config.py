@@ -149,6 +149,14 @@ RULES: dict[str, tuple[str, Rule]] = {
         Rule(lambda v: 0 < v <= 900, "a number of seconds > 0 and <= 900 (Lambda's longest timeout)"),
     ),
     "max_clip_bytes": ("FRS_MAX_CLIP_BYTES", Rule(lambda v: v >= 1, "an integer >= 1 (bytes)")),
+    "index_queue_url": (
+        "FRS_INDEX_QUEUE_URL",
+        Rule(lambda v: bool(re.fullmatch(r"https?://\S+/\d{12}/[\w.-]{1,80}", v)), "an SQS queue URL"),
+    ),
+    "index_jobs_uri": (
+        "FRS_INDEX_JOBS_URI",
+        Rule(_outside_trigger, "s3://bucket/prefix or a directory, with no 'cameras' path segment"),
+    ),
 }
 
 
@@ -202,6 +210,9 @@ class Settings:
     video_fps: float = 2.0  # clip frames analysed per second of video
     max_clip_seconds: float = 20.0  # longer clips are refused (clip_too_long): Lambda's time budget
     max_clip_bytes: int = 100 * 1024 * 1024  # larger clips are refused (clip_too_large): /tmp and memory
+    # -- indexing a photo archive (frs/indexing): `frs index` sends batches to the queue, the function enrols
+    index_queue_url: str | None = None  # the SQS queue of index batches (the template's IndexQueue)
+    index_jobs_uri: str | None = None  # where job state and per-photo results go: s3://bucket/prefix or a dir
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -252,6 +263,8 @@ class Settings:
             video_fps=env.number("FRS_VIDEO_FPS", base.video_fps),
             max_clip_seconds=env.number("FRS_MAX_CLIP_SECONDS", base.max_clip_seconds),
             max_clip_bytes=env.integer("FRS_MAX_CLIP_BYTES", base.max_clip_bytes),
+            index_queue_url=env.text("FRS_INDEX_QUEUE_URL"),
+            index_jobs_uri=env.text("FRS_INDEX_JOBS_URI"),
         )
 
 

@@ -187,6 +187,7 @@ def validate_new_face(face: object, dim: int) -> NewFace:
         det_score=float(face.det_score),
         bbox=(float(bbox[0]), float(bbox[1]), float(bbox[2]), float(bbox[3])),
         image_sha256=face.image_sha256,
+        face_id=None if face.face_id is None else validate_face_id(face.face_id),
     )
 
 
