@@ -18,6 +18,7 @@ from typing import Any
 from frs.cli import (
     calibrate_commands,
     gallery_commands,
+    index_commands,
     measure_commands,
     model_commands,
     pipeline_commands,
@@ -103,6 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     for commands in (
         pipeline_commands,
         gallery_commands,
+        index_commands,
         model_commands,
         service_commands,
         measure_commands,
