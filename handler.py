@@ -17,5 +17,6 @@ app = Application.loaded(Settings.from_env())
 
 
 def handler(event: Any, context: Any) -> dict[str, Any]:
-    """Direct invocations, API Gateway REST/HTTP events, Function URL events and S3 (camera) events."""
+    """Direct invocations, API Gateway REST/HTTP events, Function URL events, S3 (camera) events and SQS
+    (index batch) events."""
     return app(event, context)

@@ -156,6 +156,14 @@ RULES: dict[str, tuple[str, Rule]] = {
         "FRS_AUDIT_URI",
         Rule(_outside_trigger, "s3://bucket/prefix or a directory, with no 'cameras' path segment"),
     ),
+    "index_queue_url": (
+        "FRS_INDEX_QUEUE_URL",
+        Rule(lambda v: bool(re.fullmatch(r"https?://\S+/\d{12}/[\w.-]{1,80}", v)), "an SQS queue URL"),
+    ),
+    "index_jobs_uri": (
+        "FRS_INDEX_JOBS_URI",
+        Rule(_outside_trigger, "s3://bucket/prefix or a directory, with no 'cameras' path segment"),
+    ),
 }
 
 
@@ -213,6 +221,9 @@ class Settings:
     # -- privacy and access (frs/access, frs/audit)
     access_policy: str | None = None  # JSON text, or s3://bucket/key of a JSON document; None: no policy
     audit_uri: str | None = None  # audit records (JSON Lines): s3://bucket/prefix or a directory; None: none
+    # -- indexing a photo archive (frs/indexing): `frs index` sends batches to the queue, the function enrols
+    index_queue_url: str | None = None  # the SQS queue of index batches (the template's IndexQueue)
+    index_jobs_uri: str | None = None  # where job state and per-photo results go: s3://bucket/prefix or a dir
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -266,6 +277,8 @@ class Settings:
             max_clip_bytes=env.integer("FRS_MAX_CLIP_BYTES", base.max_clip_bytes),
             access_policy=env.text("FRS_ACCESS_POLICY"),
             audit_uri=env.text("FRS_AUDIT_URI"),
+            index_queue_url=env.text("FRS_INDEX_QUEUE_URL"),
+            index_jobs_uri=env.text("FRS_INDEX_JOBS_URI"),
         )
 
 

@@ -306,6 +306,14 @@ class FaceService:
             quality=float(face.quality.overall),
         )
 
+    def enrolment_face(
+        self, image: bytes, *, largest: bool = False, quality_filter: str | None = None
+    ) -> NewFace:
+        """The face ``add`` would enrol from ``image`` (embedding, box, image hash), or the ``FRSError`` it
+        would refuse it with (invalid_image, image_too_large, no_face, multiple_faces, low_quality)."""
+        level = _filter_level(quality_filter, self.settings.add_quality_filter)
+        return self._new_face(self._single_face(image, largest, level), image)
+
     def add(
         self,
         gallery: str,

@@ -53,6 +53,12 @@ GOOD: dict[str, tuple[str, str, Any]] = {
     "FRS_MAX_CLIP_BYTES": ("1000", "max_clip_bytes", 1000),
     "FRS_ACCESS_POLICY": ('{"rules": []}', "access_policy", '{"rules": []}'),
     "FRS_AUDIT_URI": ("s3://audit-bucket/audit", "audit_uri", "s3://audit-bucket/audit"),
+    "FRS_INDEX_QUEUE_URL": (
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/frs-IndexQueue-1",
+        "index_queue_url",
+        "https://sqs.eu-west-1.amazonaws.com/123456789012/frs-IndexQueue-1",
+    ),
+    "FRS_INDEX_JOBS_URI": ("s3://gallery/index-jobs", "index_jobs_uri", "s3://gallery/index-jobs"),
 }
 
 #: variable -> values an operator might set by mistake
@@ -85,6 +91,8 @@ BAD: dict[str, list[str]] = {
     "FRS_VIDEO_FPS": ["0", "31", "fast"],
     "FRS_MAX_CLIP_SECONDS": ["0", "901"],
     "FRS_MAX_CLIP_BYTES": ["0", "1.5"],
+    "FRS_INDEX_QUEUE_URL": ["frs-index", "arn:aws:sqs:us-east-1:123456789012:q"],
+    "FRS_INDEX_JOBS_URI": ["s3://", "s3://b/cameras/jobs", "http://host/jobs"],
 }
 
 

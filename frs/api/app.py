@@ -15,6 +15,7 @@ from frs.cctv.events import is_s3_event
 from frs.cctv.processor import CctvProcessor, RetryBatch
 from frs.config import Settings
 from frs.errors import FRSError
+from frs.indexing.worker import IndexWorker, is_sqs_event
 from frs.service import FaceService
 
 logger = Logger(service="frs")
@@ -22,9 +23,11 @@ logger = Logger(service="frs")
 
 def event_kind(event: Any) -> str:
     """'rest' (API Gateway v1), 'http' (HTTP API v2 or Function URL), 's3' (S3 notifications and EventBridge
-    S3 events: camera objects), 'direct', or 'invalid'."""
+    S3 events: camera objects), 'sqs' (index batches), 'direct', or 'invalid'."""
     if not isinstance(event, dict):
         return "invalid"
+    if is_sqs_event(event):
+        return "sqs"
     if is_s3_event(event):
         return "s3"
     context = event.get("requestContext")
@@ -54,6 +57,7 @@ class Application:
         self._cold = True
         # Built now when configured, so a bad FRS_RESULTS_URI / FRS_CAMERAS fails INIT like any setting.
         self._cctv = CctvProcessor.from_settings(service) if service.settings.results_uri else None
+        self._index = IndexWorker(service)
 
     @classmethod
     def loaded(cls, settings: Settings) -> Application:
@@ -83,6 +87,17 @@ class Application:
             return response
         if kind == "s3":
             return self._camera_event(event, context, cold, request_id, started)
+        if kind == "sqs":
+            answer = self._index.handle(event)
+            self._log(
+                "sqs",
+                cold,
+                request_id,
+                started,
+                records=len(event["Records"]),
+                failed=len(answer["batchItemFailures"]),
+            )
+            return answer
         try:
             if kind == "invalid":
                 raise FRSError("bad_request", "the event must be a JSON object with an 'action'")

@@ -480,6 +480,11 @@ CLI_ONLY: tuple[tuple[str, str], ...] = (
     ),
     ("frs enroll DIR", "every DIR/<name>/<photo>, in batches, reported per photo"),
     (
+        "frs index s3://BUCKET/PREFIX",
+        "an archive in S3 (or --manifest), enrolled by the function through the index queue; "
+        "then frs index status|report JOB",
+    ),
+    (
         "frs embed IMAGE",
         "every face with its embedding (embeddings leave FRS only where its operator runs it)",
     ),

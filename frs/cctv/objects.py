@@ -51,6 +51,10 @@ class ObjectStore(Protocol):
         ``if_match``: only if the stored object has that ETag. Otherwise :class:`PreconditionFailed`."""
         ...
 
+    def keys(self, prefix: str) -> list[str]:
+        """Every key starting with ``prefix`` (relative to the store, like ``get``'s), in key order."""
+        ...
+
 
 def split_s3_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/some/prefix/`` -> ``("bucket", "some/prefix")``."""
@@ -116,7 +120,7 @@ class S3Objects:
             "Bucket": self.bucket,
             "Key": self._key(key),
             "Body": data,
-            "ContentType": "application/json",
+            "ContentType": "text/csv" if key.endswith(".csv") else "application/json",
         }
         if if_absent:
             request["IfNoneMatch"] = "*"
@@ -131,6 +135,21 @@ class S3Objects:
         except (BotoCoreError, URLLib3Error) as exc:
             raise s3_error(exc, "write", self.describe(key)) from exc
         return str(response["ETag"])
+
+    def keys(self, prefix: str) -> list[str]:
+        found: list[str] = []
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        try:
+            pages = self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=self._key(prefix)
+            )
+            for page in pages:
+                found.extend(str(item["Key"])[strip:] for item in page.get("Contents", []))
+        except ClientError as exc:
+            raise s3_error(exc, "list", self.describe(prefix)) from exc
+        except (BotoCoreError, URLLib3Error) as exc:
+            raise s3_error(exc, "list", self.describe(prefix)) from exc
+        return sorted(found)
 
 
 def _content_etag(data: bytes) -> str:
@@ -178,6 +197,19 @@ class LocalObjects:
         finally:
             remove_quietly(temp)
         return _content_etag(data)
+
+    def keys(self, prefix: str) -> list[str]:
+        folder = prefix.rpartition("/")[0]
+        base = self.directory / folder if folder else self.directory
+        if not base.is_dir():
+            return []
+        found = []
+        for path in base.rglob("*"):
+            relative = path.relative_to(self.directory).as_posix()
+            hidden = path.name.startswith(".") or relative.startswith(".locks/")  # temp files, locks
+            if path.is_file() and relative.startswith(prefix) and not hidden:
+                found.append(relative)
+        return sorted(found)
 
     def _exclusive(self, key: str) -> AbstractContextManager[None]:
         locks = self.directory / ".locks"

@@ -19,6 +19,7 @@ from frs.cli import (
     audit_commands,
     calibrate_commands,
     gallery_commands,
+    index_commands,
     measure_commands,
     model_commands,
     pipeline_commands,
@@ -104,6 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     for commands in (
         pipeline_commands,
         gallery_commands,
+        index_commands,
         model_commands,
         service_commands,
         measure_commands,

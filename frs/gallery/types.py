@@ -20,7 +20,12 @@ Embedding = npt.NDArray[np.float32]
 
 @dataclass(frozen=True)
 class NewFace:
-    """One face to enrol: its embedding plus where it came from (no pixels)."""
+    """One face to enrol: its embedding plus where it came from (no pixels).
+
+    ``face_id``: the id the face gets if it is new (a UUID); None lets the gallery draw one. A caller that
+    derives it from what it enrols (the indexing worker) recognises its own earlier write on a redelivery:
+    the existing face then carries that very id.
+    """
 
     embedding: Embedding
     det_score: float
@@ -30,6 +35,7 @@ class NewFace:
     source: str | None = None
     #: The face's overall quality score (0-1) when it was enrolled.
     quality: float | None = None
+    face_id: str | None = None
 
 
 @dataclass(frozen=True)

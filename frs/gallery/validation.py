@@ -246,6 +246,7 @@ def validate_new_face(face: object, dim: int) -> NewFace:
         image_sha256=face.image_sha256,
         source=validate_source(face.source),
         quality=None if quality is None else float(quality),
+        face_id=None if face.face_id is None else validate_face_id(face.face_id),
     )
 
 

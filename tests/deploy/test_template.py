@@ -218,6 +218,9 @@ def test_s3_permissions_are_scoped_to_the_galleries_prefix(template: dict[str, A
         elif resources == camera_outputs:  # no DeleteObject, no ListBucket
             assert condition == "HasCameraBucket" and actions == {"s3:GetObject", "s3:PutObject"}
             kinds.append("camera results and alert state")
+        elif resources == [{"Fn::Sub": "${GalleryBucket.Arn}/index-jobs/*"}]:  # write-only
+            assert condition is None and actions == {"s3:PutObject"}
+            kinds.append("index job results")
         else:
             pytest.fail(f"unexpected S3 grant: {statement}")
     assert sorted(kinds) == [
@@ -226,6 +229,7 @@ def test_s3_permissions_are_scoped_to_the_galleries_prefix(template: dict[str, A
         "camera results and alert state",
         "gallery listing",
         "gallery objects",
+        "index job results",
         "input images",
     ]
     objects = next(s for c, s in _statements(template) if _as_list(s["Resource"]) == galleries)
@@ -261,6 +265,8 @@ def _event_routes(template: dict[str, Any]) -> dict[tuple[str, str], dict[str, A
     for name, event in _function(template)["Properties"]["Events"].items():
         if name == "RetentionPurge":  # the schedule: a direct invocation, checked below
             assert event["Type"] == "Schedule"
+            continue
+        if event["Type"] == "SQS":  # the index queue, checked below
             continue
         assert event["Type"] == "HttpApi"
         props = event["Properties"]
@@ -407,9 +413,8 @@ def test_failed_camera_events_go_to_a_dead_letter_queue_after_retries(template: 
     sqs = [
         (c, s) for c, s in _statements(template) if any(a.startswith("sqs:") for a in _as_list(s["Action"]))
     ]
-    assert [(c, s["Action"], s["Resource"]) for c, s in sqs] == [
-        ("HasCameraBucket", "sqs:SendMessage", destination)
-    ]
+    sends = [(c, s["Action"], s["Resource"]) for c, s in sqs if "sqs:SendMessage" in _as_list(s["Action"])]
+    assert sends == [("HasCameraBucket", "sqs:SendMessage", destination)]  # the index queue is only read
 
 
 def test_cctv_settings_are_wired_to_parameters(template: dict[str, Any]) -> None:
@@ -441,3 +446,43 @@ def test_privacy_audit_prefix_purge_schedule_and_least_privilege(template: dict[
     assert any(
         r.get("Prefix") == "audit/" and r["ExpirationInDays"] == {"Ref": "AuditRetentionDays"} for r in rules
     )
+
+
+def test_the_index_queue_feeds_the_function_with_partial_batch_failures_and_a_dlq(
+    template: dict[str, Any],
+) -> None:
+    resources = template["Resources"]
+    event = _function(template)["Properties"]["Events"]["IndexBatches"]
+    assert event["Type"] == "SQS"
+    props = event["Properties"]
+    assert props["Queue"] == {"Fn::GetAtt": ["IndexQueue", "Arn"]}
+    assert props["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert props["BatchSize"] == 1  # one message = one batch of photos = one gallery write
+    # Maximum concurrency per backend unless the parameter sets it: few SQLite writers, many pgvector ones.
+    assert props["ScalingConfig"]["MaximumConcurrency"] == {
+        "Fn::If": [
+            "IndexConcurrencyByBackend",
+            {"Fn::If": ["UsePostgres", 50, 2]},
+            {"Ref": "IndexMaxConcurrency"},
+        ]
+    }
+    assert template["Conditions"]["IndexConcurrencyByBackend"] == {
+        "Fn::Equals": [{"Ref": "IndexMaxConcurrency"}, 0]
+    }
+    queue = resources["IndexQueue"]["Properties"]
+    assert queue["RedrivePolicy"] == {
+        "deadLetterTargetArn": {"Fn::GetAtt": ["IndexDeadLetters", "Arn"]},
+        "maxReceiveCount": {"Ref": "IndexMaxReceiveCount"},
+    }
+    assert queue["VisibilityTimeout"] >= template["Parameters"]["Timeout"]["MaxValue"]
+    assert (
+        queue["SqsManagedSseEnabled"] and resources["IndexDeadLetters"]["Properties"]["SqsManagedSseEnabled"]
+    )
+    sqs = [s for _, s in _statements(template) if any(a.startswith("sqs:") for a in _as_list(s["Action"]))]
+    consumer = next(s for s in sqs if s["Resource"] == {"Fn::GetAtt": ["IndexQueue", "Arn"]})
+    assert set(consumer["Action"]) == {
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility",
+    }  # fmt: skip
+    env = _function(template)["Properties"]["Environment"]["Variables"]
+    assert env["FRS_INDEX_JOBS_URI"] == {"Fn::Sub": "s3://${GalleryBucket}/index-jobs"}
+    assert Settings.from_env({"FRS_INDEX_JOBS_URI": "s3://bucket/index-jobs"}).index_jobs_uri

@@ -571,7 +571,7 @@ class GalleryDB:
         if existing is not None:
             face_id, created = existing[0], False
         else:
-            face_id, created = str(uuid.uuid4()), True
+            face_id, created = face.face_id or str(uuid.uuid4()), True
             self.conn.execute(
                 "INSERT INTO faces (face_id, identity_id, embedding, pack, dim, det_score, bbox, "
                 "image_sha256, created_at, source, quality) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -750,7 +750,7 @@ def _add_one(
         "image_sha256, source, quality) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) "
         "ON CONFLICT (identity_id, image_sha256) DO NOTHING RETURNING face_id",
         (
-            uuid.uuid4(),
+            face.face_id or uuid.uuid4(),
             identity_id,
             gallery_id,
             PgVector(face.embedding),
