@@ -120,6 +120,8 @@ class SyncedGallery:
         self._lock = threading.RLock()
         self._version: _Version | None = None
         self._validated_at = 0.0
+        #: Writes of this object that lost an If-Match race (S3 answered 412) and were re-applied.
+        self.lost_races = 0
         try:
             with disk_errors(f"creating the cache directory {self._cache}"):
                 self._cache.mkdir(parents=True, exist_ok=True)
@@ -485,6 +487,7 @@ class SyncedGallery:
                 if outcome.uploaded:
                     return outcome.result
                 conflicts += 1
+                self.lost_races += 1
                 # Another writer won. Back off first and re-read afterwards, so the retry starts from the
                 # newest possible version (re-reading before sleeping would let the winner move on again).
                 self._sleep_backoff(attempt)
