@@ -37,12 +37,12 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from frs.config import REPO_ROOT, Settings  # noqa: E402
-from frs.gallery.types import NewFace  # noqa: E402
-from frs.indexing.jobs import JobStore  # noqa: E402
-from frs.indexing.messages import Batch  # noqa: E402
-from frs.indexing.report import report  # noqa: E402
-from frs.indexing.submit import IndexRequest, submit  # noqa: E402
+from frs.config import REPO_ROOT, Settings
+from frs.gallery.types import NewFace
+from frs.indexing.jobs import JobStore
+from frs.indexing.messages import Batch
+from frs.indexing.report import report
+from frs.indexing.submit import IndexRequest, submit
 
 DATASET = REPO_ROOT.parent.parent / "shared" / "datasets" / "lfw-dev"
 
