@@ -31,7 +31,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "s3://bucket/list.csv (identity,key[,metadata]); frs index status JOB; frs index report JOB. Needs "
         "FRS_INDEX_QUEUE_URL and FRS_INDEX_JOBS_URI (the stack's outputs).",
     )
-    index.add_argument("words", nargs="*", metavar="SOURCE | status JOB | report JOB")
+    index.add_argument(
+        "words",
+        nargs="*",
+        metavar="SOURCE | status JOB | report JOB",
+        help="s3://bucket/prefix to index, or status / report followed by a job id",
+    )
     index.add_argument("--manifest", help="s3://bucket/key of a CSV: identity,key[,metadata]")
     index.add_argument(
         "--batch-size",

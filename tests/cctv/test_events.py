@@ -88,6 +88,6 @@ def test_the_handler_routes_s3_events_and_nothing_else_to_the_cameras():
     assert event_kind({"source": "aws.s3", "detail-type": "Object Created", "detail": {}}) == "s3"
     assert event_kind({"Service": "Amazon S3", "Event": "s3:TestEvent"}) == "s3"
     assert announced_objects({"Service": "Amazon S3", "Event": "s3:TestEvent"}) == []
-    assert event_kind({"Records": [{"eventSource": "aws:sqs"}]}) == "direct"
+    assert event_kind({"Records": [{"eventSource": "aws:sqs"}]}) == "sqs"  # index batches (frs/indexing)
     assert event_kind({"action": "health"}) == "direct"
     assert not is_s3_event({"Records": []})

@@ -92,9 +92,10 @@ def input_bucket(s3: S3Endpoint) -> str:
 
 def sam_env_file(bucket: str, prefix: str, directory: Path) -> Path:
     """The README's S3 env-vars file (endpoint http://frs-s3:5000), with this test's bucket and gallery
-    prefix."""
+    prefix; audit records under audit/ in the same bucket, as the template puts them."""
     variables = json.loads(SAM_ENV_FILE.read_text(encoding="utf-8"))
     variables["FrsFunction"]["FRS_GALLERY_URI"] = f"s3://{bucket}/{prefix}"
+    variables["FrsFunction"]["FRS_AUDIT_URI"] = f"s3://{bucket}/audit"
     path = directory / f"env-{bucket}-{prefix}.json"
     path.write_text(json.dumps(variables), encoding="utf-8")
     return path

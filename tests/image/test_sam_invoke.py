@@ -22,6 +22,10 @@ def _ok(check: Check) -> Check:
     return lambda answer: answer["ok"] is True and check(answer)
 
 
+def _not_found(answer: Any) -> bool:
+    return answer["ok"] is False and answer["error"]["code"] == "not_found"
+
+
 def _http(status: int, check: Check) -> Check:
     return lambda answer: answer["statusCode"] == status and check(json.loads(answer["body"]))
 
@@ -42,8 +46,10 @@ PHASES: dict[str, list[tuple[str, Check]]] = {
         ),
         ("detect_s3", _ok(lambda a: len(a["faces"]) == 1)),
         ("verify", _ok(lambda a: a["match"] is True)),
+        ("update", _ok(lambda a: a["retention_days"] == 365)),
         ("add", _ok(lambda a: a["identity"] == "person_b" and a["created"] is True)),
         ("get", _ok(lambda a: a["metadata"] == {"source": "events/add.json"})),
+        ("export_identity", _ok(lambda a: a["identity"] == "person_b" and a["audit_trail"] is True)),
         ("list", _ok(lambda a: [i["identity"] for i in a["identities"]] == ["person_b"])),
         (
             "identify",
@@ -59,9 +65,15 @@ PHASES: dict[str, list[tuple[str, Check]]] = {
             "verify_name",
             _ok(lambda a: a["match"] is True and a["threshold"] == 0.4 and a["identity"] == "person_b"),
         ),
-        # The sample face id is never enrolled: the documented answer is not_found.
-        ("delete_face", lambda a: a["ok"] is False and a["error"]["code"] == "not_found"),
+        ("update_metadata", _ok(lambda a: a["metadata"] == {"source": "events/add.json", "site": "HQ"})),
+        # The samples name a face id and an identity never enrolled: the documented answer is not_found.
+        ("search_face", _not_found),
+        ("move_face", _not_found),
+        ("rename", _not_found),
+        ("merge", _not_found),
+        ("delete_face", _not_found),
         ("delete", _ok(lambda a: a["identity"] == "person_b" and a["faces_removed"] == 1)),
+        ("purge", _ok(lambda a: a["purged"] == [])),
     ],
     "rest_v1": [
         ("apigw_v1_add", _http(201, lambda b: b["identity"] == "person_b")),
