@@ -1,7 +1,8 @@
 """Indexing throughput: photos/s through the index queue at 1, 2 and 4 worker processes polling moto SQS,
 for SQLite galleries in (moto) S3 and for pgvector (pgserver), with the If-Match races lost (S3 412s).
 
-    .venv/bin/python scripts/bench_index.py [--photos 5000] [--workers 1 2 4] [--batch-size 50]
+    .venv/bin/python scripts/bench_index.py [--dataset ../shared/datasets/lfw-dev] [--photos 5000]
+        [--workers 1 2 4] [--batch-size 50]
         [--backends s3 pgvector] [--e2e-photos 200] [--json out.json]
 
 Photos: the first ``--photos`` of lfw-dev (../shared/datasets/lfw-dev, ``<identity>/<photo>``) uploaded to a
@@ -44,7 +45,7 @@ from frs.indexing.messages import Batch
 from frs.indexing.report import report
 from frs.indexing.submit import IndexRequest, submit
 
-DATASET = REPO_ROOT.parent.parent / "shared" / "datasets" / "lfw-dev"
+DATASET = REPO_ROOT.parent / "shared" / "datasets" / "lfw-dev"  # beside the checkout: ../shared
 
 
 def stand_in(dim: int) -> Any:
@@ -78,10 +79,12 @@ def worker(settings: Settings, queue_url: str, queue_arn: str, real: bool, galle
     out.put(("lost_races", store.lost_races if isinstance(store, SyncedGallery) else 0))
 
 
-def upload(endpoint: Any, bucket: str, photos: int) -> int:
+def upload(endpoint: Any, bucket: str, photos: int, dataset: Path = DATASET) -> int:
     from concurrent.futures import ThreadPoolExecutor
 
-    files = sorted(DATASET.glob("*/*.jpg"))[:photos]
+    files = sorted(dataset.glob("*/*.jpg"))[:photos]
+    if not files:
+        raise SystemExit(f"no photos under {dataset} (DATASET/<identity>/<photo>.jpg): pass --dataset")
     client = endpoint.client()
 
     def put(path: Path) -> None:
@@ -161,6 +164,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
+    parser.add_argument("--dataset", type=Path, default=DATASET, help="DATASET/<identity>/<photo>.jpg")
     parser.add_argument("--photos", type=int, default=5000)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--batch-size", type=int, default=50)
@@ -186,7 +190,7 @@ def main() -> None:
     results: dict[str, Any] = {"photos_requested": args.photos, "batch_size": args.batch_size, "runs": []}
     try:
         bucket = endpoint.create_bucket()
-        uploaded = upload(endpoint, bucket, args.photos)
+        uploaded = upload(endpoint, bucket, args.photos, args.dataset)
         print(f"uploaded {uploaded} lfw-dev photos", file=sys.stderr, flush=True)
         for backend in args.backends:
             for workers in args.workers:
