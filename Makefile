@@ -74,6 +74,8 @@ DATASET_CHECKS = $(if $(EVAL_DATASET),$(REPORT_DIR)/check-$(EVAL_NAME)-open-1pho
 DATASET_METHODS = $(if $(EVAL_DATASET),$(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json)
 # Issue 20's degraded-copy table (dark, low contrast, grayscale, noise; the illumination step off and on).
 DATASET_DEGRADED = $(if $(EVAL_DATASET),$(REPORT_DIR)/degraded-$(EVAL_NAME)-open.json)
+# Issue 20's synthetic tight-crop suite (badge crops, face boxes, aligned crops: open, embedded, face_recognition).
+DATASET_TIGHT = $(if $(EVAL_DATASET),$(REPORT_DIR)/tight-crops-$(EVAL_NAME).json)
 bench: install models testdata
 	rm -rf $(REPORT_DIR) out/pinned-photos
 	$(PY) -m frs testdata dataset --dest out/pinned-photos
@@ -85,6 +87,7 @@ ifneq ($(EVAL_DATASET),)
 		--out $(REPORT_DIR)/check-$(EVAL_NAME)-open.json
 	$(PY) scripts/openset_methods.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json
 	$(PY) scripts/degraded_check.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/degraded-$(EVAL_NAME)-open.json
+	$(PY) scripts/tight_crop_check.py $(EVAL_DATASET) --out $(REPORT_DIR)/tight-crops-$(EVAL_NAME).json
 endif
 	$(PY) -m frs --pack open eval out/pinned-photos --gallery-sizes all --peer face_recognition \
 		--out $(REPORT_DIR)/eval-pinned-photos-open
@@ -92,6 +95,7 @@ endif
 	$(PY) -m frs report $(foreach dir,$(DATASET_EVALS) $(REPORT_DIR)/eval-pinned-photos-open,--eval $(dir)/eval.json) \
 		$(foreach file,$(DATASET_CHECKS),--check $(file)) $(foreach file,$(DATASET_METHODS),--methods $(file)) \
 		$(foreach file,$(DATASET_DEGRADED),--degraded $(file)) \
+		$(foreach file,$(DATASET_TIGHT),--tight-crops $(file)) \
 		--bench $(REPORT_DIR)/bench.json --out report.md
 
 run: install models

@@ -126,7 +126,7 @@ def collect(root: Path, cache: Path, pairs: list[Pair], first_folds: int) -> Non
         for name in ordered[start : start + SHARD]:
             rgb = yunet.decode((root / name).read_bytes()).rgb
             first = yunet.detector.detect(rgb, yunet.det_threshold)
-            found = scrfd.detector.detect(rgb, scrfd.det_threshold) or scrfd._detect_padded(
+            found = scrfd.detector.detect(rgb, scrfd.det_threshold) or scrfd.frame_filling.detect(
                 rgb, scrfd.det_threshold
             )
             record: dict[str, Any] = {"open": _found(first), "embedded": _found(found)}

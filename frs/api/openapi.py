@@ -71,7 +71,10 @@ def _request_body(route: Route) -> dict[str, Any]:
         "multipart/form-data": {
             "schema": {"type": "object", "properties": form, "required": required + required_fields},
         },
-        **{media: {"schema": _BINARY} for media in ("image/jpeg", "image/png", "image/webp")},
+        **{
+            media: {"schema": _BINARY}
+            for media in ("image/jpeg", "image/png", "image/webp", "image/x-portable-anymap")
+        },
         "application/json": {
             "schema": {"type": "object", "properties": json_props, "required": required + required_fields}
         },

@@ -91,7 +91,8 @@ FACE_ID = Param("face_id", "string", "an enrolled face's id (a UUID, from add or
 IMAGE = Param(
     "image",
     "image",
-    f"the photo: {_IMAGE_FORMS} in JSON; a file field, or the whole body as image/jpeg|png|webp|bmp, in HTTP",
+    f"the photo: {_IMAGE_FORMS} in JSON; a file field, or the whole body as image/* "
+    "(JPEG, PNG, WebP, BMP, PGM/PPM), in HTTP",
     required=True,
     aliases=("file", "image_base64", "s3"),
 )

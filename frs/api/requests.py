@@ -21,7 +21,7 @@ from frs.api.multipart import Part, parse_multipart
 from frs.config import Settings
 from frs.errors import FRSError
 
-ACCEPTED = "multipart/form-data (field 'image'), image/jpeg|png|webp|bmp, or application/json"
+ACCEPTED = "multipart/form-data (field 'image'), image/* (JPEG, PNG, WebP, BMP, PGM/PPM), or application/json"
 #: Multipart file fields by image parameter: the name, then its older name (the seed's curl flow uses 'file').
 MULTIPART_NAMES = {"image": ("image", "file"), "image_b": ("image_b", "file_b")}
 

@@ -136,6 +136,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default=[],
         help="a result of scripts/degraded_check.py (low light, noise)",
     )
+    report.add_argument(
+        "--tight-crops",
+        action="append",
+        default=[],
+        help="a result of scripts/tight_crop_check.py (frame-filling faces)",
+    )
     report.add_argument("--out", default=str(REPO_ROOT / "report.md"), help="Markdown to write (report.md)")
     report.set_defaults(run=_report)
 
@@ -299,15 +305,21 @@ def _report(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     checks = [c for c in (_load(Path(raw)) for raw in args.check) if c is not None]
     methods = [m for m in (_load(Path(raw)) for raw in args.methods) if m is not None]
     degraded = [d for d in (_load(Path(raw)) for raw in args.degraded) if d is not None]
+    tight = [t for t in (_load(Path(raw)) for raw in args.tight_crops) if t is not None]
     measured = [
-        str(m["command"]) for m in (*evals, *checks, *methods, *degraded, bench) if m and m.get("command")
+        str(m["command"])
+        for m in (*evals, *checks, *methods, *degraded, *tight, bench)
+        if m and m.get("command")
     ]
     report_command = ["frs", "report", *(part for e in args.eval for part in ("--eval", e))]
     report_command += [*(part for c in args.check for part in ("--check", c))]
     report_command += [*(part for m in args.methods for part in ("--methods", m))]
     report_command += [*(part for d in args.degraded for part in ("--degraded", d))]
+    report_command += [*(part for t in args.tight_crops for part in ("--tight-crops", t))]
     commands = [*measured, shlex.join([*report_command, "--bench", args.bench, "--out", args.out])]
-    text = render_report(evals, bench, commands, checks=checks, methods=methods, degraded=degraded)
+    text = render_report(
+        evals, bench, commands, checks=checks, methods=methods, degraded=degraded, tight_crops=tight
+    )
     out.write_text(text)
     return {
         "report": str(out),

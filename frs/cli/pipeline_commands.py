@@ -14,7 +14,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     health.set_defaults(run=lambda s, a: s.health())
 
     detect = sub.add_parser("detect", help="detect faces: boxes, scores, 5 landmarks")
-    detect.add_argument("image", help="photo file (JPEG, PNG, WebP or BMP)")
+    detect.add_argument("image", help="photo file (JPEG, PNG, WebP, BMP or PGM/PPM)")
     detect.set_defaults(run=lambda s, a: s.detect(read_image(a.image)))
 
     verify = sub.add_parser("verify", help="compare the largest face of two images")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -22,6 +21,7 @@ from frs.pipeline.align import align_face
 from frs.pipeline.decode import DecodedImage, decode_image
 from frs.pipeline.detectors import Detection, load_detector
 from frs.pipeline.embedder import Embedder
+from frs.pipeline.frame_filling import FrameFillingLook, closer_look, fills_frame, load_frame_filling_look
 from frs.pipeline.illumination import DETECT, brighten, is_dark
 from frs.pipeline.quality import FilterLevel, Quality, assess_quality, level_thresholds, refusal_reasons
 from frs.pipeline.refine import LandmarkRefiner, load_refiner
@@ -71,6 +71,9 @@ class FaceAnalyzer:
             weight_path(manifest, det_spec, settings.models_dir), settings.threads
         )
         self.detector = load_detector(det_spec, self.detector_session, det_size, manifest=manifest.path)
+        self.frame_filling: FrameFillingLook = load_frame_filling_look(
+            det_spec, self.detector_session, manifest=manifest.path
+        )
         # The manifest's second look for precise landmarks (None: the first pass's landmarks are used).
         self.refiner: LandmarkRefiner | None = load_refiner(
             det_spec, self.detector_session, manifest=manifest.path
@@ -102,31 +105,27 @@ class FaceAnalyzer:
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, max_pixels=self.settings.max_pixels, max_side=self.settings.max_side)
 
-    def _detect_padded(self, rgb: npt.NDArray[np.uint8], threshold: float) -> list[Detection]:
-        """Second look for a face that fills the frame (selfies, ID crops), for detectors whose anchors need
-        context around a face: detect again on a canvas with a black border and shift the results back."""
-        pad = max(rgb.shape[:2]) // 4
-        if pad < 4:
-            return []
-        canvas = np.asarray(
-            cv2.copyMakeBorder(rgb, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=(0, 0, 0)), dtype=np.uint8
-        )
-        shift = np.float32(pad)
-        return [
-            Detection(bbox=d.bbox - shift, score=d.score, landmarks=d.landmarks - shift)
-            for d in self.detector.detect(canvas, threshold)
-        ]
+    def _look(self, rgb: npt.NDArray[np.uint8]) -> list[Detection]:
+        """The first pass, and the look for a frame-filling face where it found nothing or one face that fills
+        most of the frame (``frs.pipeline.frame_filling``)."""
+        threshold = self.det_threshold
+        detections = self.detector.detect(rgb, threshold)
+        if not detections or fills_frame(detections, rgb.shape):
+            detections = closer_look(detections, self.frame_filling.detect(rgb, threshold))
+        return detections
+
+    def _find(self, rgb: npt.NDArray[np.uint8]) -> list[Detection]:
+        """:meth:`_look`; where it finds nothing in a dark frame, again on a brightened copy (the faces are
+        aligned and embedded from ``rgb``)."""
+        detections = self._look(rgb)
+        if not detections and self.settings.illumination == DETECT and is_dark(rgb):
+            detections = self._look(brighten(rgb))
+        return detections
 
     def analyze(self, data: bytes, *, embed: bool = True) -> Analysis:
         """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False)."""
         image = self.decode(data)
-        threshold = self.det_threshold
-        detections = self.detector.detect(image.rgb, threshold)
-        if not detections and self.detector.needs_context:
-            detections = self._detect_padded(image.rgb, threshold)
-        if not detections and self.settings.illumination == DETECT and is_dark(image.rgb):
-            # Found on the brightened copy, aligned and embedded from the original pixels.
-            detections = self.detector.detect(brighten(image.rgb), threshold)
+        detections = self._find(image.rgb)
         min_side = self.settings.min_face / image.scale
         detections = [d for d in detections if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) >= min_side]
         embeddings: list[npt.NDArray[np.float32] | None] = [None] * len(detections)

@@ -2,7 +2,10 @@
 
 Pillow reads the header first, so the pixel-count limit is enforced before any pixel is decoded
 (decompression bombs). EXIF orientation is applied; grayscale, palette, alpha and 16-bit images become 8-bit
-RGB. Images larger than ``max_side`` are scaled down (JPEGs decoded directly at a reduced DCT scale, far
+RGB. PGM/PPM (the netpbm formats IR and machine-vision cameras write) pass the same limits as the others. A
+frame of more than 8 bits per pixel is scaled by the depth its sensor most likely has: the smallest of 8, 10,
+12, 14 and 16 bits that holds its brightest pixel, so a 12-bit IR frame in a 16-bit PNG is not read 16 times
+too dark. Images larger than ``max_side`` are scaled down (JPEGs decoded directly at a reduced DCT scale, far
 cheaper); ``scale`` maps working-image coordinates back to original pixels. The detector scales its own
 input, so ``max_side`` bounds memory and alignment cost rather than detection.
 """
@@ -26,7 +29,11 @@ SUPPORTED_FORMATS = {
     "PNG": "image/png",
     "WEBP": "image/webp",
     "BMP": "image/bmp",
+    "PPM": "image/x-portable-anymap",  # Pillow's name for PGM (P2/P5), PPM (P3/P6) and PBM (P1/P4)
 }
+ACCEPTED_FORMATS = "JPEG, PNG, WebP, BMP or PGM/PPM"
+#: Bits per pixel of common camera sensors, for frames stored in a wider container.
+SENSOR_DEPTHS = (8, 10, 12, 14, 16)
 
 # Formats we recognise but do not accept, so the caller hears "unsupported" rather than "corrupt".
 _KNOWN_UNSUPPORTED = {
@@ -60,11 +67,23 @@ def _sniff_unsupported(data: bytes) -> str | None:
     return None
 
 
+def sensor_peak(brightest: int) -> int:
+    """The full-scale value of the shallowest common sensor depth that holds ``brightest``.
+
+    >>> sensor_peak(200), sensor_peak(1000), sensor_peak(4095), sensor_peak(40000)
+    (255, 1023, 4095, 65535)
+    """
+    for bits in SENSOR_DEPTHS:
+        if brightest < 1 << bits:
+            return (1 << bits) - 1
+    return max(brightest, 1)
+
+
 def _to_rgb_array(image: Image.Image) -> npt.NDArray[np.uint8]:
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
-        wide = np.asarray(image, dtype=np.uint32)
-        peak = 65535 if image.mode.startswith("I;16") or wide.max(initial=0) > 255 else 255
-        gray = (wide * 255 // max(peak, 1)).astype(np.uint8)
+        wide = np.clip(np.asarray(image, dtype=np.int64), 0, None)
+        peak = sensor_peak(int(wide.max(initial=0)))
+        gray = (wide * 255 // peak).astype(np.uint8)
         return np.repeat(gray[:, :, None], 3, axis=2)
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Composite on white: transparent pixels carry arbitrary colour that would confuse the detector.
@@ -82,7 +101,7 @@ def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage
     unsupported = _sniff_unsupported(data)
     if unsupported:
         raise FRSError(
-            "unsupported_media_type", f"{unsupported} images are not supported; send JPEG, PNG, WebP or BMP"
+            "unsupported_media_type", f"{unsupported} images are not supported; send {ACCEPTED_FORMATS}"
         )
     try:
         with warnings.catch_warnings():
@@ -91,7 +110,7 @@ def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage
             fmt = image.format or "unknown"
             if fmt not in SUPPORTED_FORMATS:
                 raise FRSError(
-                    "unsupported_media_type", f"{fmt} images are not supported; send JPEG, PNG, WebP or BMP"
+                    "unsupported_media_type", f"{fmt} images are not supported; send {ACCEPTED_FORMATS}"
                 )
             width, height = image.size
             if width < 1 or height < 1:

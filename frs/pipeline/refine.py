@@ -21,7 +21,7 @@ import onnxruntime as ort
 from frs.errors import FRSError
 from frs.packs.manifest import DetectorSpec, RefineSpec
 from frs.pipeline.detectors import load_detector
-from frs.pipeline.detectors.base import Detection, Detector, FloatArray
+from frs.pipeline.detectors.base import Detection, Detector, FloatArray, iou
 
 #: Landmark order after a horizontal flip: left and right eyes swap, and so do the mouth corners.
 MIRRORED = (1, 0, 2, 4, 3)
@@ -29,14 +29,6 @@ MIRRORED = (1, 0, 2, 4, 3)
 MIN_IOU = 0.5
 #: Score floor of the second look: the face was already accepted by the first pass at its threshold.
 REFINE_THRESHOLD = 0.3
-
-
-def _iou(a: FloatArray, b: FloatArray) -> float:
-    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
-    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
-    inter = max(0.0, float(x2 - x1)) * max(0.0, float(y2 - y1))
-    union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
-    return inter / union if union > 0 else 0.0
 
 
 class LandmarkRefiner:
@@ -64,7 +56,7 @@ class LandmarkRefiner:
         return np.asarray(crop, dtype=np.uint8), scale, origin
 
     def _best(self, found: Sequence[Detection], expected: FloatArray) -> Detection | None:
-        scored = [(_iou(d.bbox, expected), d) for d in found]
+        scored = [(iou(d.bbox, expected), d) for d in found]
         best = max(scored, key=lambda pair: pair[0], default=None)
         return best[1] if best is not None and best[0] >= MIN_IOU else None
 

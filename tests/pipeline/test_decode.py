@@ -121,3 +121,46 @@ def test_large_images_are_scaled_with_the_scale_recorded() -> None:
     assert (decoded.width, decoded.height) == (5000, 2500)
     assert max(decoded.rgb.shape[:2]) <= 1000
     assert decoded.scale == pytest.approx(5000 / decoded.rgb.shape[1])
+
+
+def test_a_12_bit_frame_in_a_16_bit_png_is_read_at_its_sensor_depth() -> None:
+    """IR and machine-vision cameras store 10-14 bit frames in 16-bit PNGs: mid-grey of a 12-bit sensor
+    (2048) is mid-grey, not 1/16 of it."""
+    wide = np.full((8, 8), 2048, dtype=np.uint16)
+    wide[0, 0] = 4095
+    decoded = decode_image(_encode(Image.fromarray(wide), "PNG"), **LIMITS)
+    assert 120 <= int(decoded.rgb[1, 1, 0]) <= 135 and int(decoded.rgb[0, 0, 0]) == 255
+
+
+@pytest.mark.parametrize(
+    ("brightest", "peak"), [(0, 255), (255, 255), (256, 1023), (4095, 4095), (65535, 65535)]
+)
+def test_sensor_depth_is_the_shallowest_that_holds_the_brightest_pixel(brightest: int, peak: int) -> None:
+    from frs.pipeline.decode import sensor_peak
+
+    assert sensor_peak(brightest) == peak
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "I;16"])
+def test_netpbm_frames_decode(mode: str) -> None:
+    """PGM (P5, 8 and 16 bit) and PPM (P6): what IR cameras write."""
+    image = Image.new(mode, (40, 30), 3000 if mode == "I;16" else (200 if mode == "L" else (200, 100, 50)))
+    data = _encode(image, "PPM")
+    assert data[:2] in (b"P5", b"P6")
+    decoded = decode_image(data, **LIMITS)
+    assert decoded.rgb.shape == (30, 40, 3) and decoded.format == "PPM"
+    if mode == "I;16":  # 3000 of a 12-bit sensor
+        assert int(decoded.rgb[0, 0, 0]) == 3000 * 255 // 4095
+
+
+def test_a_netpbm_bomb_is_refused_from_its_header() -> None:
+    """The header's size is checked before a pixel is read: a few bytes declaring 10^10 pixels."""
+    with pytest.raises(FRSError) as caught:
+        decode_image(b"P5\n100000 100000\n255\n" + b"\x00" * 64, **LIMITS)
+    assert caught.value.code == "image_too_large"
+
+
+def test_a_truncated_pgm_is_invalid_not_a_crash() -> None:
+    with pytest.raises(FRSError) as caught:
+        decode_image(b"P5\n64 64\n255\n" + b"\x80" * 100, **LIMITS)
+    assert caught.value.code == "invalid_image"

@@ -3,8 +3,8 @@ person can read. Machine and time come from the measurement files, never from th
 
 Rooms: :mod:`.format` (tables, rates with their n and interval, units), :mod:`.accuracy` (eval sections),
 :mod:`.heldout` (operating points on unseen people, calibration populations compared),
-:mod:`.degraded` (low light, grayscale and noise), :mod:`.speed` (the
-bench section).
+:mod:`.degraded` (low light, grayscale and noise), :mod:`.tight_crops` (frame-filling faces),
+:mod:`.speed` (the bench section).
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from frs.evaluation.report.degraded import degraded_section
 from frs.evaluation.report.format import NOT_AVAILABLE, as_dict, number, table
 from frs.evaluation.report.heldout import check_section, methods_section
 from frs.evaluation.report.speed import speed_section
+from frs.evaluation.report.tight_crops import tight_crop_section
 
 
 def _label(data: Mapping[str, Any]) -> str:
@@ -51,6 +52,7 @@ def render_report(
     checks: Sequence[Mapping[str, Any]] = (),
     methods: Sequence[Mapping[str, Any]] = (),
     degraded: Sequence[Mapping[str, Any]] = (),
+    tight_crops: Sequence[Mapping[str, Any]] = (),
 ) -> str:
     """The report.md text. Plot links are taken from each system's ``plots`` as given (the caller makes them
     relative to the report's folder)."""
@@ -74,6 +76,8 @@ def render_report(
         lines += accuracy_section(data)
     for suite in degraded:
         lines += degraded_section(suite)
+    for suite in tight_crops:
+        lines += tight_crop_section(suite)
     if not evals:
         lines += ["## Accuracy", "", "_not measured_", ""]
     lines += speed_section(bench) if bench else ["## Speed", "", "_not measured_", ""]

@@ -28,10 +28,8 @@ class Detection:
 
 
 class Detector(Protocol):
-    """One detector kind: ``detect`` finds faces; ``needs_context`` says whether a face that fills the whole
-    frame needs a second look on a padded canvas (some anchor designs expect a margin around a face)."""
-
-    needs_context: bool
+    """One detector kind: ``detect`` finds faces (a face that fills the frame is the analyzer's second look,
+    ``frs.pipeline.frame_filling``, for every kind)."""
 
     def detect(self, rgb: npt.NDArray[np.uint8], score_threshold: float) -> list[Detection]: ...
 
@@ -68,6 +66,15 @@ def nms(boxes: FloatArray, scores: FloatArray, iou_threshold: float) -> list[int
         iou = inter / (areas[best] + areas[rest] - inter)
         order = rest[iou <= iou_threshold]
     return keep
+
+
+def iou(a: FloatArray, b: FloatArray) -> float:
+    """Intersection over union of two boxes (x1, y1, x2, y2)."""
+    x1, y1 = max(a[0], b[0]), max(a[1], b[1])
+    x2, y2 = min(a[2], b[2]), min(a[3], b[3])
+    inter = max(0.0, float(x2 - x1)) * max(0.0, float(y2 - y1))
+    union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def fit_on_canvas(

@@ -19,8 +19,6 @@ from frs.pipeline.preprocess import to_nchw
 
 class ScrfdDetector(OnnxDetector):
     strides = (8, 16, 32)
-    # Its anchors expect context around a face: one that fills the frame is found only on a padded canvas.
-    needs_context = True
 
     def __init__(
         self, session: ort.InferenceSession, spec: DetectorSpec, input_size: tuple[int, int]

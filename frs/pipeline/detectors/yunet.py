@@ -26,10 +26,6 @@ HEADS = ("cls", "obj", "bbox", "kps")
 
 
 class YunetDetector(OnnxDetector):
-    # Anchor-free: a face that fills the frame is found without a padded second look (measured on the ID crop
-    # and selfie test photos, which SCRFD misses on the plain pass).
-    needs_context = False
-
     def __init__(
         self, session: ort.InferenceSession, spec: DetectorSpec, input_size: tuple[int, int]
     ) -> None:

@@ -55,7 +55,9 @@ def test_dark_copies_lose_faces_the_step_finds_again(
     rows = {(r["condition"], r["mode"]): r for r in result["rows"]}
     assert rows[("clean", "off")]["faces_found"]["count"] == rows[("clean", "off")]["faces_found"]["n"]
     assert rows[("clean", "off")]["fnir"] == rows[("clean", "detect")]["fnir"]
-    assert rows[("brightness x0.04", "off")]["faces_found"]["count"] == 0
-    assert rows[("brightness x0.04", "detect")]["faces_found"]["count"] > 0
+    # The frame-filling look may find a face or two in the dark copies; the step finds more.
+    lost = rows[("brightness x0.04", "off")]["faces_found"]
+    assert lost["count"] < lost["n"]
+    assert rows[("brightness x0.04", "detect")]["faces_found"]["count"] > lost["count"]
     text = "\n".join(degraded_section({**result, "pack": "open", "dataset": "pinned"}))
     assert "brightness x0.04" in text and "faces found `detect`" in text
