@@ -87,7 +87,7 @@ ifneq ($(EVAL_DATASET),)
 		--out $(REPORT_DIR)/check-$(EVAL_NAME)-open.json
 	$(PY) scripts/openset_methods.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json
 	$(PY) scripts/degraded_check.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/degraded-$(EVAL_NAME)-open.json
-	$(PY) scripts/tight_crop_check.py $(EVAL_DATASET) --out $(REPORT_DIR)/tight-crops-$(EVAL_NAME).json
+	$(PY) scripts/tight_crop_check.py $(EVAL_DATASET) --people 500 --out $(REPORT_DIR)/tight-crops-$(EVAL_NAME).json
 endif
 	$(PY) -m frs --pack open eval out/pinned-photos --gallery-sizes all --peer face_recognition \
 		--out $(REPORT_DIR)/eval-pinned-photos-open
