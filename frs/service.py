@@ -28,7 +28,7 @@ from frs.decision.policy import (
     verify_point_dict,
 )
 from frs.errors import FRSError
-from frs.gallery.types import AddResult, FaceRecord, Gallery, Identity, NewFace
+from frs.gallery.types import KEEP, AddResult, FaceRecord, Gallery, Identity, MetadataMode, NewFace
 from frs.gallery.validation import (
     MAX_TOP_K,
     validate_face_id,
@@ -537,13 +537,30 @@ class FaceService:
         }
 
     def update_metadata(
-        self, gallery: str, name: str, metadata: dict[str, Any], *, mode: str = "merge"
+        self,
+        gallery: str,
+        name: str,
+        metadata: dict[str, Any] | None = None,
+        *,
+        mode: str = "merge",
+        expires_at: object = KEEP,
     ) -> dict[str, Any]:
+        """Change an identity's metadata (as ``mode`` says), its expiry, or both, in one write.
+
+        ``expires_at``: an ISO 8601 time sets it (validated as add validates it; a past time expires the
+        identity at once), None clears it, KEEP (absent) leaves it. Everything is checked before the write.
+        """
         store = self.gallery(gallery)
-        checked = validate_metadata_mode(mode)
-        identity = store.update_metadata(
-            name, validate_metadata(metadata), "merge" if checked == "merge" else "replace"
-        )
+        checked: MetadataMode = "merge" if validate_metadata_mode(mode) == "merge" else "replace"
+        patch = None if metadata is None else validate_metadata(metadata)
+        if expires_at is KEEP:
+            if patch is None:
+                raise FRSError(
+                    "bad_request", "update_metadata needs metadata, expires_at (null clears it), or both"
+                )
+            return identity_dict(store.update_metadata(name, patch, checked))
+        expiry = parse_expiry(expires_at)
+        identity = _retention_store(store).update_metadata(name, patch, checked, expires_at=expiry)
         return identity_dict(identity)
 
     def update(

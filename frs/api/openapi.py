@@ -46,9 +46,12 @@ _STATUS_TEXT = {
 }
 
 
-def param_schema(param: Param) -> dict[str, Any]:
-    """A parameter's JSON schema: its type, constraints, default and description, as declared."""
+def param_schema(param: Param, *, in_json: bool = False) -> dict[str, Any]:
+    """A parameter's JSON schema: its type, constraints, default and description, as declared; in a JSON
+    body, a parameter whose null clears a value also takes null (a query string cannot carry null)."""
     schema: dict[str, Any] = {**_TYPES[param.type], **param.schema, "description": param.description}
+    if in_json and param.null_clears:
+        schema["type"] = [schema["type"], "null"]
     if param.default is not None:
         schema["default"] = param.default
     return schema
@@ -144,7 +147,7 @@ def _operation(route: Route) -> dict[str, Any]:
 
 def _json_body(route: Route) -> dict[str, Any]:
     """A JSON body for an operation without images that takes an object or a list (metadata, from)."""
-    fields = {p.name: param_schema(p) for p in route.field_params}
+    fields = {p.name: param_schema(p, in_json=True) for p in route.field_params}
     required = [p.name for p in route.field_params if p.required]
     return {
         "required": True,

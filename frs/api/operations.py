@@ -26,6 +26,7 @@ from frs.api.params import (
 )
 from frs.config import QUALITY_FILTERS, Settings
 from frs.errors import FRSError
+from frs.gallery.types import KEEP
 from frs.gallery.validation import MAX_IDENTITY_NAME, MAX_PAGE_SIZE, MAX_TOP_K
 from frs.service import FaceService
 
@@ -54,12 +55,18 @@ class Param:
     required: bool = False
     schema: Mapping[str, Any] = field(default_factory=dict)  # JSON-schema constraints, for OpenAPI
     aliases: tuple[str, ...] = ()  # older names still accepted (documented as such; never in answers)
+    # JSON null is a value (it clears what is stored), distinct from absent (read as KEEP: left unchanged).
+    null_clears: bool = False
 
     def read(self, source: Mapping[str, Any]) -> Any:
         """This parameter's value in ``source`` (a direct event, or an HTTP request's fields), typed."""
         if self.required and source.get(self.name) is None:
             raise FRSError("bad_request", f"'{self.name}' is required")
+        if self.null_clears and self.name not in source:
+            return KEEP
         value = _READERS[self.type](source, self.name)
+        if self.null_clears:
+            return value
         return self.default if value is None else value
 
     def documented_default(self) -> str | None:
@@ -106,7 +113,7 @@ METADATA = Param(
     "metadata",
     "object",
     "JSON object stored with the identity (at most 4 KiB); add: replaces the stored one when given; "
-    "update_metadata: applied as 'mode' says",
+    "update_metadata: applied as 'mode' says (absent: unchanged; metadata or expires_at is required)",
 )
 LARGEST = Param(
     "largest",
@@ -205,8 +212,10 @@ def s3_source(image: object) -> str | None:
 EXPIRES_AT = Param(
     "expires_at",
     "string",
-    "ISO 8601 time the identity expires (no zone: UTC): from then on identify never names it and the "
-    "scheduled purge erases it; sets or moves the expiry of an existing identity",
+    "ISO 8601 time the identity expires (no zone: UTC; a past time expires it at once): from then on "
+    "identify never names it and the scheduled purge erases it; add: sets or moves the expiry of an "
+    "existing identity; update_metadata: sets or moves it, JSON null clears it (never expires), absent "
+    "leaves it; file galleries only",
 )
 RETENTION_DAYS = Param(
     "retention_days",
@@ -432,14 +441,17 @@ OPERATIONS: tuple[Operation, ...] = (
     ),
     Operation(
         "update_metadata",
-        "Change an identity's metadata (merge or replace) without adding a face",
+        "Change an identity's metadata (merge or replace) or expiry without adding a face",
         (
             GALLERY,
             _required(NAME),
-            _required(METADATA),
+            METADATA,
             MODE,
+            dataclasses.replace(EXPIRES_AT, null_clears=True),
         ),
-        lambda s, a: s.update_metadata(a["gallery"], a["name"], a["metadata"], mode=a["mode"]),
+        lambda s, a: s.update_metadata(
+            a["gallery"], a["name"], a["metadata"], mode=a["mode"], expires_at=a["expires_at"]
+        ),
         "Identity",
         (404, 409, 503),
         cli=("frs update-metadata NAME METADATA",),

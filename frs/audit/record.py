@@ -3,9 +3,10 @@
 A record is a flat JSON object: ``time``, ``request_id``, ``phase`` (``intent``: written before a change
 touches the gallery; ``decision``: the outcome, one per operation), ``surface``, ``principal``, ``gallery``,
 ``operation``, ``access``, ``identities`` and ``face_ids`` (affected or returned), ``outcome`` (``ok``,
-``error``, ``forbidden``), ``error`` (the code) and ``operating_point`` (identify, verify). Values come from
-the request's fields and the operation's answer, never from images or embeddings: no answer of the API carries
-an embedding, and only named fields are copied.
+``error``, ``forbidden``), ``error`` (the code), ``operating_point`` (identify, verify) and ``expires_at``
+(add, update_metadata: the identity's expiry after the change). Values come from the request's fields and the
+operation's answer, never from images or embeddings: no answer of the API carries an embedding, and only
+named fields are copied.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ def requested(fields: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return _names(fields.get("name"), fields.get("target")), _names(fields.get("face_id"))
 
 
+#: Changes that may set, move or clear an identity's expiry: their decision records say what it became.
+EXPIRY_OPERATIONS = ("add", "update_metadata")
+
+
 def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
     """The identities and face ids an answer affected or returned, and its operating point."""
     identities: list[Any] = [result.get("identity")]
@@ -55,6 +60,8 @@ def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
         out["operating_point"] = dict(result["operating_point"])
     if isinstance(result.get("faces_removed"), int):
         out["faces_removed"] = result["faces_removed"]
+    if operation in EXPIRY_OPERATIONS and "expires_at" in result:
+        out["expires_at"] = result["expires_at"]  # the expiry the change left (null: never expires)
     return out
 
 

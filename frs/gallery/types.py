@@ -6,6 +6,7 @@ cosine similarity is a dot product. Every method raises :class:`frs.errors.FRSEr
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -112,6 +113,18 @@ class ImportResult:
 
 
 MetadataMode = Literal["merge", "replace"]
+
+
+class Keep(enum.Enum):
+    """An optional change that was not asked for: the stored value stays (where None would clear it)."""
+
+    KEEP = "keep"
+
+
+KEEP = Keep.KEEP
+#: ``update_metadata``'s expiry change: an ISO 8601 UTC time sets it, None clears it, KEEP leaves it.
+ExpiryChange = str | None | Keep
+
 #: Records to import, identities (without faces) first, then faces; a callable so a retried write can read
 #: them again from the start.
 ImportRecords = Callable[[], Iterator["Identity | StoredFace"]]
@@ -190,7 +203,8 @@ class Gallery(Protocol):
 
     def update_metadata(self, name: str, metadata: dict[str, Any], mode: MetadataMode) -> Identity:
         """``replace``: store ``metadata``; ``merge``: its top-level keys replace the stored ones, a key set
-        to null is removed."""
+        to null is removed. File galleries (``supports_retention``) also take ``expires_at``
+        (:data:`ExpiryChange`) and then accept ``metadata=None`` to change the expiry alone."""
         ...
 
     # ----- bulk transfer -----------------------------------------------------------------------------------

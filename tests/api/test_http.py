@@ -185,6 +185,36 @@ def test_health_openapi_and_docs(app: Application, build: EventBuilder) -> None:
     assert "swagger-ui" in response["body"].lower() and "/galleries/{gallery}/identify" in response["body"]
 
 
+@BUILDERS
+def test_update_metadata_sets_and_clears_the_expiry_over_http(
+    app: Application, build: EventBuilder, photo: dict[str, bytes]
+) -> None:
+    status, _ = send(
+        app, build, "POST", "/galleries/g/identities/Ardern/faces", body=photo["person_b_1.jpg"],
+        content_type="image/jpeg",
+    )  # fmt: skip
+    assert status == 201
+    path = "/galleries/g/identities/Ardern/metadata"
+
+    def post(value: dict[str, Any], **kwargs: Any) -> tuple[int, Any]:
+        body, ctype = json_body(value)
+        return send(app, build, "POST", path, body=body, content_type=ctype, **kwargs)
+
+    status, dated = post({"expires_at": "2099-01-01T00:00:00Z"})  # no metadata: only the expiry changes
+    assert status == 200 and dated["expires_at"] == "2099-01-01T00:00:00.000Z" and dated["metadata"] == {}
+    status, kept = post({"metadata": {"team": "blue"}})
+    assert status == 200 and kept["expires_at"] == "2099-01-01T00:00:00.000Z"
+    status, queried = post({"metadata": {"team": "red"}}, query={"expires_at": "2098-01-01T00:00:00Z"})
+    assert status == 200 and queried["expires_at"] == "2098-01-01T00:00:00.000Z"
+    status, cleared = post({"expires_at": None})
+    assert status == 200 and cleared["expires_at"] is None and cleared["metadata"] == {"team": "red"}
+    for bad in ({}, {"expires_at": "soon", "metadata": {"team": "green"}}, {"expires_at": 5}):
+        status, error = post(bad)
+        assert status == 400 and error["error"]["code"] == "bad_request", bad
+    status, got = send(app, build, "GET", "/galleries/g/identities/Ardern")
+    assert status == 200 and got["metadata"] == {"team": "red"} and got["expires_at"] is None
+
+
 SEVEN_MB = b"\xff\xd8" + b"\0" * (7 * 1024 * 1024)
 
 

@@ -65,8 +65,17 @@ BODY_FIELDS = {
 #: Routes without images whose parameters include an object or a list: a JSON body only.
 JSON_BODY_FIELDS = {
     ("post", "/galleries/{gallery}/identities/{name}/merge"): {"from"},
-    ("post", "/galleries/{gallery}/identities/{name}/metadata"): {"metadata", "mode"},
+    ("post", "/galleries/{gallery}/identities/{name}/metadata"): {"metadata", "mode", "expires_at"},
 }
+
+
+def test_update_metadata_takes_a_null_expiry_in_its_body_only() -> None:
+    operation = openapi_document()["paths"]["/galleries/{gallery}/identities/{name}/metadata"]["post"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert body["properties"]["expires_at"]["type"] == ["string", "null"]  # null clears the expiry
+    assert body["required"] == []  # metadata, expires_at or both: the service says which is missing
+    query = {p["name"]: p["schema"] for p in operation["parameters"] if p["in"] == "query"}
+    assert query["expires_at"]["type"] == "string"  # a query string cannot carry null
 
 
 def test_request_bodies_are_exact_per_route() -> None:

@@ -1,17 +1,21 @@
-"""Retention end to end: an expired identity is never named, the purge erases its bytes, audited; export."""
+"""Retention end to end: an expired identity is never named, the purge erases its bytes, audited; export;
+update_metadata sets, moves and clears an expiry (file galleries; PostgreSQL refuses it as add does)."""
 
 from __future__ import annotations
 
 import dataclasses
 import sqlite3
+import uuid
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 from frs.api.app import Application
 from frs.audit.reader import read_records
 from frs.config import Settings
 from frs.gallery.factory import clear_gallery_cache
 from frs.service import FaceService
+from harness.postgres import shared_pg_server
 from tests.api.conftest import b64
 
 
@@ -67,3 +71,93 @@ def test_a_gallery_default_retention_applies_to_new_identities(
                "expires_at": "next tuesday"}, None)  # fmt: skip
     assert bad["error"]["code"] == "bad_request"
     assert app({"action": "update", "gallery": "r", "clear_retention": True}, None)["retention_days"] is None
+
+
+def _named(app: Application, gallery: str, photo: bytes) -> set[str]:
+    """Every identity identify names or lists as a candidate for ``photo``."""
+    found = app({"action": "identify", "gallery": gallery, "image": b64(photo)}, None)
+    assert found["ok"], found
+    return {c["identity"] for face in found["faces"] for c in face["candidates"]} | {
+        face["identity"] for face in found["faces"]
+    }
+
+
+def test_update_metadata_sets_clears_and_keeps_the_expiry(
+    local_settings: Settings, tmp_path: Path, photo: dict[str, bytes]
+) -> None:
+    settings = dataclasses.replace(local_settings, audit_uri=str(tmp_path / "audit"))
+    app = Application(FaceService(settings))
+    added = app({"action": "add", "gallery": "g", "name": "Ardern", "image": b64(photo["person_b_1.jpg"]),
+                 "metadata": {"site": "HQ"}}, None)  # fmt: skip
+    assert added["ok"] and added["expires_at"] is None
+    assert "Ardern" in _named(app, "g", photo["person_b_2.jpg"])
+
+    def update(request_id: str, **fields: object) -> dict[str, Any]:
+        event = {"action": "update_metadata", "gallery": "g", "name": "Ardern", **fields}
+        answer: dict[str, Any] = app(event, SimpleNamespace(aws_request_id=request_id))
+        return answer
+
+    # A time in the past, without metadata: the identity expires at once and identify stops naming it.
+    past = update("past", expires_at="2000-01-01T00:00:00")
+    assert past["ok"] and past["expires_at"] == "2000-01-01T00:00:00.000Z"
+    assert past["metadata"] == {"site": "HQ"} and past["identity"] == "Ardern"
+    assert "Ardern" not in _named(app, "g", photo["person_b_2.jpg"])
+    # Metadata only: the expiry is left as it was.
+    kept = update("kept", metadata={"team": "blue"})
+    assert kept["expires_at"] == "2000-01-01T00:00:00.000Z" and kept["metadata"] == {
+        "site": "HQ",
+        "team": "blue",
+    }
+    # null clears it: the identity no longer expires and is named again.
+    cleared = update("cleared", expires_at=None)
+    assert cleared["ok"] and cleared["expires_at"] is None and cleared["metadata"] == kept["metadata"]
+    assert "Ardern" in _named(app, "g", photo["person_b_2.jpg"])
+    moved = update("moved", expires_at="2099-05-01T12:00:00+02:00", mode="replace", metadata={"k": 1})
+    assert moved["expires_at"] == "2099-05-01T10:00:00.000Z" and moved["metadata"] == {"k": 1}
+
+    before = app({"action": "get", "gallery": "g", "name": "Ardern"}, None)
+    bad = update("bad", expires_at="next tuesday", metadata={"k": 2})
+    refused_by_add = app({"action": "add", "gallery": "g", "name": "X", "image": b64(photo["person_a_1.jpg"]),
+                          "expires_at": "next tuesday"}, None)  # fmt: skip
+    assert bad["error"] == refused_by_add["error"]  # the same code and message as add's
+    assert bad["error"]["code"] == "bad_request"
+    assert update("number", expires_at=20990101)["error"]["code"] == "bad_request"
+    neither = update("neither")
+    assert neither["error"]["code"] == "bad_request" and "expires_at" in neither["error"]["message"]
+    assert update("nobody", name="Nobody", expires_at=None)["error"]["code"] == "not_found"
+    assert app({"action": "get", "gallery": "g", "name": "Ardern"}, None) == before  # nothing changed
+
+    decisions = {
+        r["request_id"]: r
+        for r in read_records(settings)
+        if r["phase"] == "decision" and r["operation"] == "update_metadata"
+    }
+    assert decisions["past"]["expires_at"] == "2000-01-01T00:00:00.000Z"
+    assert decisions["cleared"]["outcome"] == "ok" and decisions["cleared"]["expires_at"] is None
+    assert decisions["bad"]["error"] == "bad_request" and "expires_at" not in decisions["bad"]
+    assert decisions["cleared"]["identities"] == ["Ardern"]
+    clear_gallery_cache()
+
+
+def test_pgvector_refuses_an_expiry_update_as_it_refuses_add(
+    local_settings: Settings, photo: dict[str, bytes]
+) -> None:
+    settings = dataclasses.replace(local_settings, gallery_uri=shared_pg_server().uri)
+    app = Application(FaceService(settings))
+    gallery = f"expiry_{uuid.uuid4().hex[:12]}"
+    image = b64(photo["person_b_1.jpg"])
+    add_refused = app({"action": "add", "gallery": gallery, "name": "A", "image": image,
+                       "expires_at": "2099-01-01T00:00:00Z"}, None)  # fmt: skip
+    assert add_refused["error"]["code"] == "bad_request"
+    assert app(
+        {"action": "add", "gallery": gallery, "name": "A", "image": image, "metadata": {"k": 1}}, None
+    )["ok"]
+    before = app({"action": "get", "gallery": gallery, "name": "A"}, None)
+    for expires_at in ("2099-01-01T00:00:00Z", None):
+        refused = app({"action": "update_metadata", "gallery": gallery, "name": "A", "metadata": {"k": 2},
+                       "expires_at": expires_at}, None)  # fmt: skip
+        assert refused["error"] == add_refused["error"], expires_at
+    assert app({"action": "get", "gallery": gallery, "name": "A"}, None) == before  # metadata included
+    updated = app({"action": "update_metadata", "gallery": gallery, "name": "A", "metadata": {"k": 3}}, None)
+    assert updated["ok"] and updated["metadata"] == {"k": 3} and updated["expires_at"] is None
+    clear_gallery_cache()

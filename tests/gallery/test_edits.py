@@ -17,13 +17,14 @@ import pytest
 
 from frs.config import Settings
 from frs.errors import FRSError
-from frs.gallery.factory import is_postgres_uri, make_transport
+from frs.gallery.factory import is_postgres_uri, make_transport, open_gallery
 from frs.gallery.file.sync import SyncedGallery
 from frs.gallery.pgvector.connection import Database
 from frs.gallery.pgvector.secret import FixedUri
 from frs.gallery.pgvector.store import PgVectorGallery
 from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
+from tests.gallery.conftest import backend_settings
 from tests.gallery.synthetic import FaceMaker
 
 
@@ -33,13 +34,14 @@ def error_code(call: Callable[..., Any], *args: object, **kwargs: object) -> str
     return err.value.code
 
 
-def snapshot(gallery: Gallery) -> list[tuple[str, dict[str, Any], list[str]]]:
-    """Everything an edit could change: names, metadata and which faces each identity has."""
+def snapshot(gallery: Gallery) -> list[tuple[str, dict[str, Any], list[str], str | None]]:
+    """Everything an edit could change: names, metadata, which faces each identity has, and its expiry."""
     names = [i.name for i in gallery.list(page_size=1000).identities]
     out = []
     for name in names:
         identity = gallery.get(name)
-        out.append((name, identity.metadata, sorted(f.face_id for f in identity.faces)))
+        faces = sorted(f.face_id for f in identity.faces)
+        out.append((name, identity.metadata, faces, identity.expires_at))
     return out
 
 
@@ -149,6 +151,66 @@ def test_update_metadata(gallery: Gallery, faces: FaceMaker, pack: PackInfo) -> 
     assert snapshot(gallery) == before
 
 
+@pytest.fixture(params=["sqlite-local", "sqlite-s3"])
+def file_gallery(request: pytest.FixtureRequest) -> SyncedGallery:
+    """A file gallery (directory or S3): the backends that keep retention (pgvector refuses it)."""
+    store = open_gallery(f"expiry_{uuid.uuid4().hex[:12]}", backend_settings(request, request.param))
+    assert isinstance(store, SyncedGallery)
+    return store
+
+
+def test_update_metadata_sets_moves_and_clears_the_expiry(
+    file_gallery: SyncedGallery, faces: FaceMaker, pack: PackInfo
+) -> None:
+    file_gallery.add_face("Ada", faces.face("a1"), pack=pack, metadata={"a": 1})
+    file_gallery.add_face("Bob", faces.face("b1"), pack=pack)
+    created = file_gallery.get("Ada")
+    assert created.expires_at is None
+    dated = file_gallery.update_metadata("Ada", None, "merge", expires_at="2099-01-01T00:00:00.000Z")
+    assert (dated.expires_at, dated.metadata, dated.face_count) == ("2099-01-01T00:00:00.000Z", {"a": 1}, 1)
+    assert dated.updated_at >= created.updated_at
+    moved = file_gallery.update_metadata("Ada", {"b": 2}, "merge", expires_at="2098-06-01T00:00:00.000Z")
+    assert (moved.expires_at, moved.metadata) == ("2098-06-01T00:00:00.000Z", {"a": 1, "b": 2})
+    kept = file_gallery.update_metadata("Ada", {"c": 3}, "replace")  # no expires_at: the expiry stays
+    assert (kept.expires_at, kept.metadata) == ("2098-06-01T00:00:00.000Z", {"c": 3})
+    assert file_gallery.get("Ada").expires_at == "2098-06-01T00:00:00.000Z"
+    assert file_gallery.get("Bob").expires_at is None  # only the named identity changed
+    cleared = file_gallery.update_metadata("Ada", None, "merge", expires_at=None)
+    assert (cleared.expires_at, cleared.metadata) == (None, {"c": 3})
+    assert file_gallery.get("Ada").expires_at is None
+
+
+def test_a_refused_expiry_update_changes_nothing(
+    file_gallery: SyncedGallery, faces: FaceMaker, pack: PackInfo
+) -> None:
+    file_gallery.add_face("Ada", faces.face("a1"), pack=pack, metadata={"a": 1})
+    file_gallery.update_metadata("Ada", None, "merge", expires_at="2099-01-01T00:00:00.000Z")
+    before = snapshot(file_gallery)
+    version = file_gallery.refresh()
+    too_big = {"x": "y" * 5000}
+    assert error_code(file_gallery.update_metadata, "Ada", too_big, "merge", expires_at=None) == "bad_request"
+    assert error_code(file_gallery.update_metadata, "Ada", None, "merge") == "bad_request"  # neither given
+    assert (
+        error_code(file_gallery.update_metadata, "Ada", {"x": 1}, "upsert", expires_at=None) == "bad_request"
+    )
+    assert error_code(file_gallery.update_metadata, "Nobody", None, "merge", expires_at=None) == "not_found"
+    assert snapshot(file_gallery) == before
+    assert file_gallery.refresh() == version  # no new version was uploaded
+
+
+def test_an_expiry_in_the_past_expires_the_identity_at_once(
+    file_gallery: SyncedGallery, faces: FaceMaker, pack: PackInfo
+) -> None:
+    file_gallery.add_face("Ada", faces.face("a1"), pack=pack)
+    file_gallery.add_face("Bob", faces.face("b1"), pack=pack)
+    now = "2030-01-01T00:00:00.000Z"
+    assert file_gallery.expired_names(now) == []
+    file_gallery.update_metadata("Ada", None, "merge", expires_at="2000-01-01T00:00:00.000Z")
+    assert file_gallery.expired_names(now) == ["Ada"]
+    file_gallery.update_metadata("Ada", None, "merge", expires_at=None)
+    assert file_gallery.expired_names(now) == []
+
+
 def run_concurrently(jobs: list[Callable[[], object]]) -> list[object]:
     """Start every job at once (a barrier), wait for all; each answer or the FRSError it raised."""
     barrier = threading.Barrier(len(jobs))
@@ -205,6 +267,6 @@ def test_concurrent_edits_of_one_identity_serialise(
     # Exactly one of rename and merge took A; the other found it gone.
     assert sorted(str(o) for o in outcomes) == ["False", "not_found"]
     final = snapshot(writers[0])
-    names = [n for n, _, _ in final]
+    names = [n for n, _, _, _ in final]
     assert names in (["A2", "B", "C"], ["B", "C"])
-    assert sum(len(f) for _, _, f in final) == 4  # no face lost or duplicated
+    assert sum(len(f) for _, _, f, _ in final) == 4  # no face lost or duplicated

@@ -32,8 +32,10 @@ from frs.gallery import validation
 from frs.gallery.paging import encode_page_token
 from frs.gallery.search.matrix import MatrixData
 from frs.gallery.types import (
+    KEEP,
     AddResult,
     Embedding,
+    ExpiryChange,
     FaceRecord,
     Identity,
     ImportResult,
@@ -721,15 +723,25 @@ class GalleryDB:
                 )
         return MoveResult(self.face(face_id).record, previous_identity=previous)
 
-    def update_metadata(self, name: str, metadata: dict[str, Any], mode: str) -> Identity:
+    def update_metadata(
+        self, name: str, metadata: dict[str, Any] | None, mode: str, expires_at: ExpiryChange = KEEP
+    ) -> Identity:
+        """Metadata (None: unchanged) and expiry (KEEP: unchanged, None: never expires) in one transaction:
+        a refused metadata change leaves the expiry as it was, and the other way round."""
         with self._transaction():
             identity_id, stored = self._identity_row(name)
-            new = validation.merge_metadata(stored, metadata) if mode == "merge" else metadata
-            text = validation.serialize_metadata(new)
-            self.conn.execute(
-                "UPDATE identities SET metadata = ?, updated_at = ? WHERE id = ?",
-                (text, now_iso(), identity_id),
-            )
+            now = now_iso()
+            if metadata is not None:
+                new = validation.merge_metadata(stored, metadata) if mode == "merge" else metadata
+                self.conn.execute(
+                    "UPDATE identities SET metadata = ?, updated_at = ? WHERE id = ?",
+                    (validation.serialize_metadata(new), now, identity_id),
+                )
+            if expires_at is not KEEP:
+                self.conn.execute(
+                    "UPDATE identities SET expires_at = ?, updated_at = ? WHERE id = ?",
+                    (expires_at, now, identity_id),
+                )
         return self._summary(name)
 
     # ----- bulk import -------------------------------------------------------------------------------------

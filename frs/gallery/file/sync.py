@@ -40,9 +40,11 @@ from frs.gallery.search.ann.manager import DEFAULT_MIN_FACES, AnnIndexManager
 from frs.gallery.search.ann.matcher import AnnMatcher
 from frs.gallery.search.exact import Matcher
 from frs.gallery.types import (
+    KEEP,
     AddResult,
     Candidate,
     Embedding,
+    ExpiryChange,
     FaceRecord,
     Identity,
     ImportRecords,
@@ -269,11 +271,22 @@ class SyncedGallery:
         name = validation.validate_identity_name(name)
         return self._write(lambda db: db.move_face(face_id, name))
 
-    def update_metadata(self, name: str, metadata: dict[str, Any], mode: MetadataMode) -> Identity:
+    def update_metadata(
+        self,
+        name: str,
+        metadata: dict[str, Any] | None,
+        mode: MetadataMode,
+        *,
+        expires_at: ExpiryChange = KEEP,
+    ) -> Identity:
+        """See the Gallery protocol; ``expires_at`` (ISO 8601 UTC, or None to clear) moves the expiry in the
+        same write, and ``metadata=None`` leaves the metadata as it is. A lost race replays both."""
         name = validation.validate_identity_name(name)
-        patch = validation.validate_metadata(metadata)
+        patch = None if metadata is None else validation.validate_metadata(metadata)
         checked = validation.validate_metadata_mode(mode)
-        return self._write(lambda db: db.update_metadata(name, patch, checked))
+        if patch is None and expires_at is KEEP:
+            raise FRSError("bad_request", "update_metadata needs metadata or expires_at")
+        return self._write(lambda db: db.update_metadata(name, patch, checked, expires_at))
 
     # ----- bulk transfer -----------------------------------------------------------------------------------
 

@@ -58,6 +58,24 @@ def test_stale_local_writer_reapplies_its_change(tmp_path: Path, faces: FaceMake
     assert names_in(two) == ["A", "B", "C"]
 
 
+def test_a_stale_expiry_update_is_replayed_on_the_winner(
+    tmp_path: Path, faces: FaceMaker, pack: PackInfo
+) -> None:
+    transport = LocalTransport(tmp_path / "g")
+    one = SyncedGallery("people", transport, tmp_path / "c1", sync_ttl=3600)
+    two = SyncedGallery("people", transport, tmp_path / "c2", sync_ttl=3600)
+    one.add_face("A", faces.face("a"), pack=pack, metadata={"k": 1})
+    two.refresh()
+    one.update_metadata("A", {"won": True}, "merge")  # two's copy is now stale
+    updated = two.update_metadata("A", None, "merge", expires_at="2099-01-01T00:00:00.000Z")
+    assert two.lost_races == 1  # its first upload lost; the change was re-applied to one's version
+    assert updated.metadata == {"k": 1, "won": True} and updated.expires_at == "2099-01-01T00:00:00.000Z"
+    one.refresh()
+    assert one.get("A").expires_at == "2099-01-01T00:00:00.000Z"
+    cleared = one.update_metadata("A", {"won": None}, "merge", expires_at=None)
+    assert (cleared.metadata, cleared.expires_at) == ({"k": 1}, None)
+
+
 def test_concurrent_local_processes_lose_no_update(tmp_path: Path) -> None:
     directory = tmp_path / "galleries"
     go = tmp_path / "go"
