@@ -45,6 +45,7 @@ from frs.packs.manifest import DetectorSpec, RefineSpec, load_manifest
 from frs.pipeline.align import align_face
 from frs.pipeline.analyzer import FaceAnalyzer
 from frs.pipeline.detectors import Detection
+from frs.pipeline.detectors.base import iou
 from frs.pipeline.refine import load_refiner
 
 SHARD = 200
@@ -82,14 +83,6 @@ def _found(detections: list[Detection]) -> Found:
 
 def _largest(found: Found) -> tuple[npt.NDArray[np.float32], float, npt.NDArray[np.float32]] | None:
     return max(found, key=lambda f: float((f[0][2] - f[0][0]) * (f[0][3] - f[0][1])), default=None)
-
-
-def _iou(a: npt.NDArray[np.float32], b: npt.NDArray[np.float32]) -> float:
-    inter = max(0.0, float(min(a[2], b[2]) - max(a[0], b[0]))) * max(
-        0.0, float(min(a[3], b[3]) - max(a[1], b[1]))
-    )
-    union = float((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1])) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def _order(photos: list[str], pairs: list[Pair], first_folds: int) -> list[str]:
@@ -181,8 +174,8 @@ def _matched(records: dict[str, dict[str, Any]], source: Source) -> tuple[list[s
         first, points = _largest(record["open"]), source(record)
         if first is None or points is None or not record["embedded"]:
             continue
-        best = max(record["embedded"], key=lambda f: _iou(f[0], first[0]))
-        if _iou(best[0], first[0]) >= 0.5:
+        best = max(record["embedded"], key=lambda f: iou(f[0], first[0]))
+        if iou(best[0], first[0]) >= 0.5:
             names.append(name)
             ours.append(points)
             theirs.append(best[2])

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
-import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -28,32 +27,11 @@ from frs.config import Settings
 from frs.evaluation.dataset import scan_dataset
 from frs.evaluation.face_recognition_peer import TOLERANCE, import_face_recognition
 from frs.evaluation.tight_crops import CROP_KINDS, CropSystem, FoundFace, run_suite, sample_photos
+from frs.evaluation.tight_crops.systems import frs_system, png
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer, load_analyzer
 from frs.pipeline.quality import FilterLevel
 
 Image = npt.NDArray[np.uint8]
-
-
-def png(rgb: Image) -> bytes:
-    ok, buffer = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
-    if not ok:
-        raise RuntimeError("PNG encoding failed")
-    return bytes(buffer.tobytes())
-
-
-def frs_system(name: str, analyzer: FaceAnalyzer, level: FilterLevel) -> CropSystem:
-    """An FRS pack as a user meets it: the crop sent as a PNG through the whole analysis."""
-
-    def find(rgb: Image) -> Sequence[FoundFace]:
-        faces = sorted(analyzer.analyze(png(rgb)).faces, key=lambda face: -face.area)
-        return [
-            FoundFace(face.embedding, not analyzer.quality_refusals(face, level))
-            for face in faces
-            if face.embedding is not None
-        ]
-
-    threshold = analyzer.match_threshold
-    return CropSystem(name, find, lambda a, b: bool(float(a @ b) >= threshold))
 
 
 def face_recognition_system() -> CropSystem:

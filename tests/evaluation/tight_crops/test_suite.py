@@ -8,26 +8,11 @@ from pathlib import Path
 
 from frs.config import Settings
 from frs.evaluation.report.tight_crops import tight_crop_section
-from frs.evaluation.tight_crops import CROP_KINDS, CropSystem, FoundFace, run_suite, sample_photos
-from frs.evaluation.tight_crops.crops import Image
-from frs.pipeline.analyzer import FaceAnalyzer, load_analyzer
+from frs.evaluation.tight_crops import CROP_KINDS, run_suite, sample_photos
+from frs.evaluation.tight_crops.systems import frs_system
+from frs.pipeline.analyzer import load_analyzer
 
 PHOTOS = ["person_a_1.jpg", "person_b_1.jpg", "fr_obama_1.jpg", "fr_biden.jpg", "newton.png"]
-
-
-def _system(name: str, analyzer: FaceAnalyzer) -> CropSystem:
-    import cv2
-
-    def find(rgb: Image) -> list[FoundFace]:
-        _, buffer = cv2.imencode(".png", rgb[:, :, ::-1])
-        faces = sorted(analyzer.analyze(buffer.tobytes()).faces, key=lambda f: -f.area)
-        return [
-            FoundFace(f.embedding, not analyzer.quality_refusals(f, "low"))
-            for f in faces
-            if f.embedding is not None
-        ]
-
-    return CropSystem(name, find, lambda a, b: float(a @ b) >= analyzer.match_threshold)
 
 
 def test_both_packs_find_and_match_every_crop_of_the_pinned_photos(
@@ -43,7 +28,7 @@ def test_both_packs_find_and_match_every_crop_of_the_pinned_photos(
     photos = [(name, reference.decode((testdata / name).read_bytes()).rgb) for name in PHOTOS]
     # A uniform grey frame has no reference face: skipped and counted, not scored.
     photos.append(("grey", photos[0][1] * 0 + 128))
-    systems = [_system(name, analyzer) for name, analyzer in analyzers.items()]
+    systems = [frs_system(name, analyzer, "low") for name, analyzer in analyzers.items()]
     result = run_suite(photos, CROP_KINDS, landmarks, systems)
     assert result["protocol"]["photos"] == 5 and result["protocol"]["photos_without_reference_face"] == 1
     rows = result["rows"]
