@@ -95,6 +95,8 @@ class RecognizerSpec(ModelFile):
     dim: int = 512
     match_threshold: float = 0.3
     engine: str = "onnxruntime"  # or "opencv": whichever runs this file faster (frs.pipeline.runtime)
+    #: Embed each aligned crop and its mirror image and average the two (``frs.pipeline.embedder``).
+    flip: bool = False
 
 
 @dataclass(frozen=True)
@@ -107,6 +109,12 @@ class PackManifest:
     detector: DetectorSpec
     recognizer: RecognizerSpec
     path: Path
+
+
+def _flag(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError(f"{field} must be true or false")
+    return value
 
 
 def _triple(value: Any, field: str) -> tuple[float, float, float]:
@@ -251,6 +259,7 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
             dim=int(rec_raw["dim"]),
             match_threshold=float(rec_raw["match_threshold"]),
             engine=str(rec_raw.get("engine", "onnxruntime")),
+            flip=_flag(rec_raw.get("flip", False), "recognizer.flip"),
         )
         return PackManifest(
             name=str(raw["name"]),

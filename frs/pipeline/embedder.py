@@ -1,4 +1,8 @@
-"""Face recognizer: aligned crops in, L2-normalised embeddings out, many faces per inference call."""
+"""Face recognizer: aligned crops in, L2-normalised embeddings out, many faces per inference call.
+
+A manifest with ``recognizer.flip`` embeds each crop and its mirror image in the same call and averages the
+two: a recogniser's left/right asymmetries and part of the alignment noise cancel.
+"""
 
 from __future__ import annotations
 
@@ -27,6 +31,8 @@ class Embedder:
     def embed(self, crops: npt.NDArray[np.uint8]) -> npt.NDArray[np.float32]:
         if len(crops) == 0:
             return np.zeros((0, self.spec.dim), dtype=np.float32)
+        if self.spec.flip:
+            crops = np.concatenate([crops, crops[:, :, ::-1]])
         blob = self.preprocess(crops)
         chunks = [
             np.asarray(
@@ -35,6 +41,14 @@ class Embedder:
             for i in range(0, len(blob), self.max_batch)
         ]
         vectors = np.concatenate(chunks).astype(np.float32).reshape(len(crops), -1)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        normalised: npt.NDArray[np.float32] = vectors / np.maximum(norms, 1e-12)
-        return normalised
+        if self.spec.flip:
+            vectors = _unit(vectors)
+            half = len(vectors) // 2
+            vectors = vectors[:half] + vectors[half:]
+        return _unit(vectors)
+
+
+def _unit(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    normalised: npt.NDArray[np.float32] = vectors / np.maximum(norms, 1e-12)
+    return normalised

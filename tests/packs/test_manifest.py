@@ -53,6 +53,7 @@ def test_detector_can_be_borrowed_from_another_pack(tmp_path: Path) -> None:
         {"file": "r.onnx", "input_size": [112, 112], "dim": 512},  # no threshold
         {"file": "r.onnx", "input_size": [112, 112], "dim": 512, "match_threshold": 0.3, "color": "HSV"},
         {"file": "r.onnx", "input_size": [112, 112], "dim": 512, "match_threshold": 0.3, "mean": [1, 2]},
+        {"file": "r.onnx", "input_size": [112, 112], "dim": 512, "match_threshold": 0.3, "flip": "yes"},
     ],
 )
 def test_malformed_manifests_are_refused(tmp_path: Path, recognizer: dict[str, object]) -> None:

@@ -1,0 +1,78 @@
+"""Issue 20: the recognizer's flip (``recognizer.flip``: each aligned crop and its mirror embedded, averaged)
+against the plain embedding, for each pack, side by side on one dataset with the same draws as ``frs eval``.
+Long (about 4 minutes of embedding per system on 7,346 photos): run it by hand, never in tests.
+
+    .venv/bin/python scripts/flip_study.py ../shared/datasets/lfw-dev out/flip.json open open+flip \
+        embedded embedded+flip
+
+A system is a pack name, ``+flip`` switches the flip on. The JSON is ``frs eval``'s (``frs report --eval``
+reads it); the table printed gives TAR at FAR 1% / 0.1% and FNIR at FPIR 1% per gallery size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from frs.config import Settings
+from frs.evaluation.runner import Protocol, evaluate_dataset
+from frs.evaluation.systems import EvalSystem, frs_system, pack_calibration
+from frs.packs.manifest import load_manifest
+from frs.pipeline.analyzer import FaceAnalyzer
+
+
+def system(spec: str) -> EvalSystem:
+    pack, _, variant = spec.partition("+")
+    if variant not in ("", "flip"):
+        raise SystemExit(f"unknown variant {variant!r} in {spec!r} (known: flip)")
+    settings = dataclasses.replace(Settings.from_env(), pack=pack)
+    manifest = load_manifest(pack, settings.models_dir)
+    recognizer = dataclasses.replace(manifest.recognizer, flip=variant == "flip")
+    analyzer = FaceAnalyzer(dataclasses.replace(manifest, recognizer=recognizer), settings)
+    measured = frs_system(
+        analyzer,
+        target_fpir=settings.target_fpir,
+        target_far=settings.target_far,
+        explicit_threshold=None,
+        calibration=pack_calibration(analyzer),
+    )
+    return dataclasses.replace(measured, name=spec.replace("+", "_"), label=spec)
+
+
+def table(result: dict[str, Any]) -> list[str]:
+    lines = ["system | TAR @ FAR 1% | TAR @ FAR 0.1% | FNIR @ FPIR 1% per gallery size (misses / mated)"]
+    for measured in result["systems"]:
+        tars = {t["target_far"]: t["tar"] for t in measured["verification"]["tar_at_far"]}
+        cells = [measured["name"], f"{tars[0.01]['rate']:.4f}", f"{tars[0.001]['rate']:.4f}"]
+        for size in measured["identification"]["gallery_sizes"]:
+            point = next(p for p in size["fnir_at_fpir"] if p["target_fpir"] == 0.01)
+            fnir = point["fnir"]
+            cells.append(f"N={size['gallery_size']} {fnir['rate']:.4f} ({fnir['count']}/{fnir['n']})")
+        lines.append(" | ".join(cells))
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("dataset", type=Path)
+    parser.add_argument("out", type=Path)
+    parser.add_argument("systems", nargs="+", help="pack or pack+flip")
+    args = parser.parse_args()
+    result = evaluate_dataset(
+        args.dataset, [system(spec) for spec in args.systems], protocol=Protocol(), command=" ".join(sys.argv)
+    ).to_dict()
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(result, indent=1))
+    print("\n".join(table(result)))
+
+
+if __name__ == "__main__":
+    main()
