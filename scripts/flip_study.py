@@ -5,8 +5,10 @@ Long (about 4 minutes of embedding per system on 7,346 photos): run it by hand, 
     .venv/bin/python scripts/flip_study.py ../shared/datasets/lfw-dev out/flip.json open open+flip \
         embedded embedded+flip
 
-A system is a pack name, ``+flip`` switches the flip on. The JSON is ``frs eval``'s (``frs report --eval``
-reads it); the table printed gives TAR at FAR 1% / 0.1% and FNIR at FPIR 1% per gallery size.
+A system is a pack name and variants: ``+flip`` switches the flip on, ``+up1.25`` caps the first pass's
+enlargement of a small photo at 1.25x (``detector.max_upscale``), ``+upfit`` lifts any cap (enlarged to fit).
+The JSON is ``frs eval``'s (``frs report --eval`` reads it); the table printed gives TAR at FAR 1% / 0.1%
+and FNIR at FPIR 1% per gallery size.
 """
 
 from __future__ import annotations
@@ -28,13 +30,21 @@ from frs.pipeline.analyzer import FaceAnalyzer
 
 
 def system(spec: str) -> EvalSystem:
-    pack, _, variant = spec.partition("+")
-    if variant not in ("", "flip"):
-        raise SystemExit(f"unknown variant {variant!r} in {spec!r} (known: flip)")
+    pack, *variants = spec.split("+")
     settings = dataclasses.replace(Settings.from_env(), pack=pack)
     manifest = load_manifest(pack, settings.models_dir)
-    recognizer = dataclasses.replace(manifest.recognizer, flip=variant == "flip")
-    analyzer = FaceAnalyzer(dataclasses.replace(manifest, recognizer=recognizer), settings)
+    recognizer, detector = manifest.recognizer, manifest.detector
+    for variant in variants:
+        if variant == "flip":
+            recognizer = dataclasses.replace(recognizer, flip=True)
+        elif variant == "upfit":
+            detector = dataclasses.replace(detector, max_upscale=None)
+        elif variant.startswith("up"):
+            detector = dataclasses.replace(detector, max_upscale=float(variant[2:]))
+        else:
+            raise SystemExit(f"unknown variant {variant!r} in {spec!r} (known: flip, up<factor>, upfit)")
+    manifest = dataclasses.replace(manifest, recognizer=recognizer, detector=detector)
+    analyzer = FaceAnalyzer(manifest, settings)
     measured = frs_system(
         analyzer,
         target_fpir=settings.target_fpir,
@@ -64,7 +74,7 @@ def main() -> None:
     )
     parser.add_argument("dataset", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("systems", nargs="+", help="pack or pack+flip")
+    parser.add_argument("systems", nargs="+", help="pack[+flip][+up<factor>|+upfit]")
     args = parser.parse_args()
     result = evaluate_dataset(
         args.dataset, [system(spec) for spec in args.systems], protocol=Protocol(), command=" ".join(sys.argv)

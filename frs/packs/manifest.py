@@ -88,6 +88,9 @@ class DetectorSpec(ModelFile):
     # Where this detector's five landmarks of a face sit in the recognizer's 112x112 aligned crop, when they
     # sit elsewhere than the ArcFace template's points (None): a detector's own landmark convention.
     landmark_template: tuple[tuple[float, float], ...] | None = None
+    # The first pass enlarges a photo smaller than ``input_size`` at most this much (None: to fit). A face
+    # blown up past the scales the detector learned gets coarser landmarks (issue 20: lfw-dev, README).
+    max_upscale: float | None = None
 
 
 @dataclass(frozen=True)
@@ -115,6 +118,14 @@ def _flag(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{field} must be true or false")
     return value
+
+
+def _max_upscale(value: Any) -> float | None:
+    if value is None:
+        return None
+    if not isinstance(value, int | float) or isinstance(value, bool) or not 1.0 <= value <= 16.0:
+        raise ValueError("detector.max_upscale must be a number from 1 to 16 (or absent: enlarge to fit)")
+    return float(value)
 
 
 def _triple(value: Any, field: str) -> tuple[float, float, float]:
@@ -252,6 +263,7 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
                 quality=_detector_quality(det_raw.get("quality")),
                 refine=_refine(det_raw.get("refine")),
                 landmark_template=_template(det_raw.get("landmark_template")),
+                max_upscale=_max_upscale(det_raw.get("max_upscale")),
             )
         rec_raw = raw["recognizer"]
         recognizer = RecognizerSpec(

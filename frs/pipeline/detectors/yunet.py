@@ -49,7 +49,9 @@ class YunetDetector(OnnxDetector):
         return self._grids[(rows, cols)]
 
     def detect(self, rgb: npt.NDArray[np.uint8], score_threshold: float) -> list[Detection]:
-        canvas, factor = fit_on_canvas(rgb, self.input_size, self.canvas, multiple=STRIDES[-1])
+        canvas, factor = fit_on_canvas(
+            rgb, self.input_size, self.canvas, multiple=STRIDES[-1], max_upscale=self.spec.max_upscale
+        )
         raw = self.session.run(self.output_names, {self.input_name: to_nchw(canvas[None], self.spec)})
         out = dict(zip(self.output_names, raw, strict=True))
         height, width = canvas.shape[:2]
