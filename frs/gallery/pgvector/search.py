@@ -78,7 +78,7 @@ def _ranked_sql(faces: sql.Composable, top_k: int) -> sql.Composed:
     ).format(faces=faces, top_k=sql.Literal(top_k))
 
 
-def _approximate_sql(gallery_id: int, dim: int, top_k: int, candidates: int) -> sql.Composed:
+def approximate_identities_sql(gallery_id: int, dim: int, top_k: int, candidates: int) -> sql.Composed:
     return _ranked_sql(nearest_faces_sql(gallery_id, dim, candidates), top_k)
 
 
@@ -109,7 +109,7 @@ def search_gallery(
         # Transaction-local, and a function call rather than SET, so connection poolers (RDS Proxy,
         # PgBouncer in transaction mode) neither pin the session nor leak the setting to other clients.
         conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(candidates),))
-    approximate = _approximate_sql(gallery_id, dim, top_k, candidates)
+    approximate = approximate_identities_sql(gallery_id, dim, top_k, candidates)
     exact = exact_identities_sql(gallery_id, top_k)
     results: list[list[Candidate]] = []
     for row in queries:
