@@ -188,12 +188,11 @@ def test_a_refused_expiry_update_changes_nothing(
     before = snapshot(retention_gallery)
     version = retention_gallery.refresh() if isinstance(retention_gallery, SyncedGallery) else None
     too_big = {"x": "y" * 5000}
-    assert error_code(retention_gallery.update_metadata, "Ada", too_big, "merge", expires_at=None) == "bad_request"
-    assert error_code(retention_gallery.update_metadata, "Ada", None, "merge") == "bad_request"  # neither given
-    assert (
-        error_code(retention_gallery.update_metadata, "Ada", {"x": 1}, "upsert", expires_at=None) == "bad_request"
-    )
-    assert error_code(retention_gallery.update_metadata, "Nobody", None, "merge", expires_at=None) == "not_found"
+    update = retention_gallery.update_metadata
+    assert error_code(update, "Ada", too_big, "merge", expires_at=None) == "bad_request"
+    assert error_code(update, "Ada", None, "merge") == "bad_request"  # neither given
+    assert error_code(update, "Ada", {"x": 1}, "upsert", expires_at=None) == "bad_request"
+    assert error_code(update, "Nobody", None, "merge", expires_at=None) == "not_found"
     assert snapshot(retention_gallery) == before
     if isinstance(retention_gallery, SyncedGallery):
         assert retention_gallery.refresh() == version  # no new version was uploaded

@@ -65,8 +65,7 @@ def test_the_index_path_leaves_expired_identities_out_too(pg_server: PgServer, f
         conn.execute("SET LOCAL enable_seqscan = off")
         query = approximate_identities_sql(gallery.gallery_id, TEST_PACK.dim, 5, candidate_count(5))
         plan = "\n".join(
-            str(r[0])
-            for r in conn.execute(sql.SQL("EXPLAIN ") + query, {"q": PgVector(probe)}).fetchall()
+            str(r[0]) for r in conn.execute(sql.SQL("EXPLAIN ") + query, {"q": PgVector(probe)}).fetchall()
         )
         found = search_gallery(conn, gallery.gallery_id, TEST_PACK.dim, probe[None, :], 5)[0]
     assert f"Index Scan using {index_name(gallery.gallery_id)}" in plan, plan
