@@ -310,7 +310,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         "AddResult",
         (*IMAGE_ERRORS, 409),
-        cli=("frs add NAME IMAGE...",),
+        cli=("frs add NAME IMAGE... [--expires-at T]",),
         created_status=True,
     ),
     Operation(
@@ -454,7 +454,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         "Identity",
         (404, 409, 503),
-        cli=("frs update-metadata NAME [METADATA] [--expires-at T|none]",),
+        cli=("frs update-metadata NAME [METADATA] [--expires-at T]",),
     ),
     Operation(
         "update",
@@ -463,12 +463,12 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda s, a: s.update(a["gallery"], retention_days=a["retention_days"], clear=a["clear_retention"]),
         "UpdateResult",
         (409, 503),
-        cli=("frs update-gallery --retention-days D | --clear-retention",),
+        cli=("frs update-gallery --retention-days D", "frs update-gallery --clear-retention"),
     ),
     Operation(
         "purge",
         "Erase every expired identity of a gallery, or of every gallery with '*' (the default): what "
-        "the schedule runs; direct invocations only",
+        "the schedule runs; direct invocations and the CLI only",
         (PURGE_GALLERY,),
         lambda s, a: s.purge(a["gallery"]),
         "PurgeResult",
