@@ -2,7 +2,8 @@
 
 A record is a flat JSON object: ``time``, ``request_id``, ``phase`` (``intent``: written before a change
 touches the gallery; ``decision``: the outcome, one per operation), ``surface``, ``principal``, ``gallery``,
-``operation``, ``access``, ``identities`` and ``face_ids`` (affected or returned), ``outcome`` (``ok``,
+``operation``, ``access``, ``identities`` and ``face_ids`` (affected or returned: a delete's and a purge's
+list every face they erased), ``outcome`` (``ok``,
 ``error``, ``forbidden``), ``error`` (the code), ``operating_point`` (identify, verify) and ``expires_at``
 (add, update_metadata: the identity's expiry after the change). Values come from the request's fields and the
 operation's answer, never from images or embeddings: no answer of the API carries an embedding, and only
@@ -41,6 +42,8 @@ def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
     """The identities and face ids an answer affected or returned, and its operating point."""
     identities: list[Any] = [result.get("identity")]
     face_ids: list[Any] = [result.get("face_id")]
+    if isinstance(result.get("face_ids"), list):
+        face_ids.extend(result["face_ids"])  # delete: every face it erased
     for face in result.get("faces") or []:
         if isinstance(face, Mapping):
             identities.append(face.get("identity"))
