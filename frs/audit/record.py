@@ -38,6 +38,12 @@ def requested(fields: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 EXPIRY_OPERATIONS = ("add", "update_metadata")
 
 
+def _items(result: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The objects of list ``key`` in an answer (nothing when it is absent or not a list, e.g. a count)."""
+    value = result.get(key)
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
 def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
     """The identities and face ids an answer affected or returned, and its operating point."""
     identities: list[Any] = [result.get("identity")]
@@ -51,13 +57,14 @@ def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
                 c.get("identity") for c in face.get("candidates") or [] if isinstance(c, Mapping)
             )
             face_ids.append(face.get("face_id"))
-    for identity in result.get("identities") or []:
-        if isinstance(identity, Mapping):
-            identities.append(identity.get("identity"))
-    for identity in result.get("purged") or []:
-        if isinstance(identity, Mapping):
-            identities.append(identity.get("identity"))
-            face_ids.extend(identity.get("face_ids") or [])
+    for identity in _items(result, "identities"):
+        identities.append(identity.get("identity"))
+    for item in _items(result, "results"):  # the CLI's add of several photos: one entry per photo
+        identities.append(item.get("identity"))
+        face_ids.append(item.get("face_id"))
+    for identity in _items(result, "purged"):
+        identities.append(identity.get("identity"))
+        face_ids.extend(identity.get("face_ids") or [])
     out: dict[str, Any] = {"identities": _names(*identities), "face_ids": _names(*face_ids)}
     if isinstance(result.get("operating_point"), Mapping):
         out["operating_point"] = dict(result["operating_point"])
