@@ -10,10 +10,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from frs.api.app import Application
 from frs.audit.reader import read_records
 from frs.config import Settings
 from frs.gallery.factory import clear_gallery_cache
+from frs.gallery.file.sync import SyncedGallery
+from frs.gallery.types import NewFace
 from frs.service import FaceService
 from harness.postgres import shared_pg_server
 from tests.api.conftest import b64
@@ -191,4 +195,30 @@ def test_retention_on_postgresql_end_to_end(
     assert dated["expires_at"] is not None and dated["expires_at"] > "2026"
     cleared = app({"action": "update", "gallery": gallery, "clear_retention": True}, None)
     assert cleared["retention_days"] is None
+    clear_gallery_cache()
+
+
+def test_identify_still_answers_with_more_expired_identities_than_top_k_allows(
+    local_settings: Settings, photo: dict[str, bytes]
+) -> None:
+    """A file gallery's matrix holds expired identities until the purge; identify drops them after fetching
+    extra candidates, capped at top_k's limit, so 150 unpurged expired identities are no bad_request."""
+    service = FaceService(local_settings)
+    app = Application(service)
+    assert app({"action": "add", "gallery": "many", "name": "Ardern", "image": b64(photo["person_b_1.jpg"])},
+               None)["ok"]  # fmt: skip
+    store = service.gallery("many")
+    pack = service.analyzer.pack
+    rng = np.random.default_rng(7)
+    expired = []
+    for i in range(150):
+        vector = rng.standard_normal(pack.dim).astype(np.float32)
+        face = NewFace(vector / np.linalg.norm(vector), 0.9, (0.0, 0.0, 10.0, 10.0), f"{i:064x}")
+        expired.append((f"gone{i:03d}", face, None))
+    assert isinstance(store, SyncedGallery)
+    store.add_faces(expired, pack=pack, expires_at="2000-01-01T00:00:00.000Z")
+    found = app({"action": "identify", "gallery": "many", "image": b64(photo["person_b_2.jpg"])}, None)
+    assert found["ok"], found
+    assert found["faces"][0]["identity"] == "Ardern"
+    assert not any(c["identity"].startswith("gone") for c in found["faces"][0]["candidates"])
     clear_gallery_cache()
