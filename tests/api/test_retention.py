@@ -210,7 +210,7 @@ def test_identify_still_answers_with_more_expired_identities_than_top_k_allows(
     store = service.gallery("many")
     pack = service.analyzer.pack
     rng = np.random.default_rng(7)
-    expired = []
+    expired: list[tuple[str, NewFace, dict[str, Any] | None]] = []
     for i in range(150):
         vector = rng.standard_normal(pack.dim).astype(np.float32)
         face = NewFace(vector / np.linalg.norm(vector), 0.9, (0.0, 0.0, 10.0, 10.0), f"{i:064x}")
