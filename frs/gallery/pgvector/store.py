@@ -6,6 +6,10 @@ row in ``frs.galleries``. Every method is one transaction, so concurrent writers
 are safe: identities are created with ``INSERT .. ON CONFLICT``, a re-added image hits the unique
 ``(identity_id, image_sha256)`` key, and binding a gallery to a pack is a conditional ``UPDATE``.
 
+Retention (migration 3): ``frs.identities.expires_at`` and ``frs.galleries.retention_days``, with the file
+galleries' ``expired_names``, ``retention_days``, ``set_retention`` and ``purge_expired``; searches leave an
+expired identity out in SQL (:mod:`frs.gallery.pgvector.search`), from the moment it expires.
+
 Validation and error codes are shared with the SQLite backend (:mod:`frs.gallery.validation`,
 :mod:`frs.gallery.paging`), so both answer the same inputs the same way.
 """
