@@ -28,7 +28,17 @@ from frs.decision.policy import (
     verify_point_dict,
 )
 from frs.errors import FRSError
-from frs.gallery.types import KEEP, AddResult, FaceRecord, Gallery, Identity, MetadataMode, NewFace
+from frs.gallery.types import (
+    KEEP,
+    AddResult,
+    Candidate,
+    Embedding,
+    FaceRecord,
+    Gallery,
+    Identity,
+    MetadataMode,
+    NewFace,
+)
 from frs.gallery.validation import (
     MAX_TOP_K,
     validate_face_id,
@@ -39,6 +49,7 @@ from frs.gallery.validation import (
     validate_source,
     validate_top_k,
 )
+from frs.packs.info import PackInfo
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer, load_analyzer
 from frs.pipeline.quality import FilterLevel, parse_filter_level
 
@@ -121,17 +132,33 @@ def check_retention_days(value: object) -> float | None:
 
 
 def _retention_store(store: Gallery) -> Any:
-    """``store`` if its backend keeps retention (file galleries), else bad_request."""
+    """``store`` if its backend keeps retention (file and PostgreSQL galleries), else bad_request."""
     if not getattr(store, "supports_retention", False):
-        raise FRSError(
-            "bad_request", "expires_at and retention_days need a file gallery (directory or s3://)"
-        )
+        raise FRSError("bad_request", "expires_at and retention_days need a gallery backend that keeps them")
     return store
 
 
 def _expired(store: Gallery) -> set[str]:
     names = getattr(store, "expired_names", None)
     return set(names(now_iso())) if callable(names) else set()
+
+
+def _is_expired(identity: Identity) -> bool:
+    return identity.expires_at is not None and identity.expires_at <= now_iso()
+
+
+def live_search(store: Gallery, queries: Embedding, pack: PackInfo, top_k: int) -> list[list[Candidate]]:
+    """``store.search`` without expired identities, from the moment they expire (before the purge).
+
+    PostgreSQL leaves them out in SQL (``filters_expired``). A file gallery's matrix still holds them, so
+    more candidates are fetched and the expired dropped here; capped at MAX_TOP_K, so with very many expired
+    identities not yet purged fewer than ``top_k`` may remain, but never an expired one.
+    """
+    if getattr(store, "filters_expired", False):
+        return store.search(queries, pack=pack, top_k=top_k)
+    expired = _expired(store)
+    found = store.search(queries, pack=pack, top_k=min(MAX_TOP_K, top_k + len(expired)))
+    return [[c for c in candidates if c.name not in expired][:top_k] for candidates in found]
 
 
 def _filter_level(value: object, default: str) -> FilterLevel:
@@ -261,8 +288,7 @@ class FaceService:
     ) -> dict[str, Any]:
         point = self._verify_point(threshold, target_far)
         store = self.gallery(gallery)
-        store.get(name)  # not_found before spending time on the image
-        if name in _expired(store):
+        if _is_expired(store.get(name)):  # not_found before spending time on the image
             raise FRSError("not_found", f"identity {name!r} not found")
         face = self._largest_face(image, "the image")
         assert face.embedding is not None
@@ -353,14 +379,19 @@ class FaceService:
         largest: bool = False,
         quality_filter: str | None = None,
         sources: Sequence[str | None] | None = None,
+        expires_at: str | None = None,
     ) -> list[dict[str, Any]]:
         """Enrol many (name, image, metadata) in one gallery write; bad images (no face, several faces, below
-        the quality filter) are reported per image, not fatal.
+        the quality filter) are reported per image, not fatal. ``expires_at`` sets (or moves) the expiry of
+        every identity enrolled, as add's does.
 
         Each result is either an add result or ``{"identity", "error": {"code", "message", "details"?}}``.
         """
         level = _filter_level(quality_filter, self.settings.add_quality_filter)
         store = self.gallery(gallery)
+        expiry = parse_expiry(expires_at)
+        if expiry is not None:
+            _retention_store(store)
         prepared: list[tuple[int, str, NewFace, dict[str, Any] | None, AnalyzedFace]] = []
         results: list[dict[str, Any]] = [{} for _ in items]
         for index, (name, image, metadata) in enumerate(items):
@@ -373,7 +404,11 @@ class FaceService:
                 continue
             prepared.append((index, name, self._new_face(face, image, source), metadata, face))
         if prepared:
-            added = store.add_faces([(n, f, m) for _, n, f, m, _ in prepared], pack=self.analyzer.pack)
+            batch = [(n, f, m) for _, n, f, m, _ in prepared]
+            if expiry is None:
+                added = store.add_faces(batch, pack=self.analyzer.pack)
+            else:
+                added = _retention_store(store).add_faces(batch, pack=self.analyzer.pack, expires_at=expiry)
             for (index, _, _, _, face), result in zip(prepared, added, strict=True):
                 results[index] = add_result_dict(result, face)
         return results
@@ -423,9 +458,7 @@ class FaceService:
         if analysis.faces:
             matrix = np.stack([f.embedding for f in analysis.faces if f.embedding is not None])
             # Expired identities are never named, from the moment they expire (before the purge runs).
-            expired = _expired(store)
-            found = store.search(matrix, pack=analyzer.pack, top_k=top_k + len(expired))
-            results = [[c for c in cands if c.name not in expired][:top_k] for cands in found]
+            results = live_search(store, matrix, analyzer.pack, top_k)
             for face, candidates in zip(analysis.faces, results, strict=True):
                 decision = decide(
                     [(c.name, c.similarity) for c in candidates],
@@ -467,7 +500,7 @@ class FaceService:
 
     def delete(self, gallery: str, name: str) -> dict[str, Any]:
         removed = self.gallery(gallery).delete_identity(name)
-        return {"identity": name, "faces_removed": removed}
+        return {"identity": name, "faces_removed": len(removed), "face_ids": removed}
 
     def delete_face(self, gallery: str, face_id: str) -> dict[str, Any]:
         record = self.gallery(gallery).delete_face(face_id)
@@ -498,7 +531,7 @@ class FaceService:
         own = stored.record.identity
         gallery_faces = store.face_count()
         point = self.identify_operating_point(gallery_faces, threshold=explicit, target_fpir=target)
-        found = store.search(stored.embedding.reshape(1, -1), pack=self.analyzer.pack, top_k=top_k + 1)[0]
+        found = live_search(store, stored.embedding.reshape(1, -1), self.analyzer.pack, top_k + 1)[0]
         candidates = [c for c in found if c.name != own][:top_k]
         decision = decide([(c.name, c.similarity) for c in candidates], point)
         best = candidates[0] if candidates else None
@@ -575,8 +608,9 @@ class FaceService:
         return {"gallery": gallery, "retention_days": store.retention_days()}
 
     def purge(self, gallery: str | None = None) -> dict[str, Any]:
-        """Securely delete every expired identity of ``gallery`` (every file gallery for None or "*"), with
-        the same write path as delete: secure_delete, a compacted upload, nothing left in free pages."""
+        """Delete every expired identity of ``gallery`` (every gallery for None or "*"), with the same
+        write path as delete: for a file gallery secure_delete and a compacted upload (nothing left in free
+        pages); for PostgreSQL one transaction of DELETEs (dead tuples until VACUUM: see the README)."""
         from frs.gallery.factory import list_galleries
 
         names = list_galleries(self.settings) if gallery in (None, "*") else [gallery]

@@ -29,7 +29,8 @@ class Principal:
     claims: Mapping[str, Any] = field(default_factory=dict)
     scopes: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
-    trusted: str | None = None  # "direct" or "camera": a path FRS trusts without a policy (README)
+    #: "direct", "camera", "schedule" or "local:<os user>" (the CLI): a path FRS trusts without a policy
+    trusted: str | None = None
 
     @property
     def identified(self) -> bool:
@@ -83,6 +84,18 @@ class Principal:
 DIRECT = Principal(trusted="direct")
 CAMERA = Principal(trusted="camera")
 SCHEDULE = Principal(trusted="schedule")
+
+
+def local_principal() -> Principal:
+    """The CLI's caller, ``local:<os user>``: trusted like a direct invocation (whoever runs ``frs`` holds
+    the storage's credentials, so a policy could not stop them), but named in every audit record."""
+    import getpass
+
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no user name in the environment or the password database
+        user = "unknown"
+    return Principal(trusted=f"local:{user}")
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:

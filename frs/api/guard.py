@@ -34,14 +34,17 @@ from frs.service import FaceService
 class Caller:
     principal: Principal
     request_id: str | None
-    surface: str  # "http", "rest", "direct"
+    surface: str  # "http", "rest", "direct", "cli"
 
 
 class Guard:
-    def __init__(self, service: FaceService) -> None:
+    def __init__(self, service: FaceService, *, trusted_only: bool = False, log: bool = True) -> None:
+        """``trusted_only``: a guard for callers FRS trusts (the CLI, run by whoever holds the storage's
+        credentials), which never reads the access policy and refuses any other caller."""
         self.service = service
-        self.policy = service.access_policy
-        self.trail = AuditTrail(service.settings)
+        self.trusted_only = trusted_only
+        self.policy = None if trusted_only else service.access_policy
+        self.trail = AuditTrail(service.settings, log=log)
 
     def run(
         self,
@@ -53,6 +56,8 @@ class Guard:
         """``execute()`` (the operation with its arguments) if ``caller`` may run ``operation`` on the
         gallery ``fields`` name (``forbidden`` otherwise, before anything is read), recorded as above."""
         access = access_class(operation.name)
+        if self.trusted_only and caller.principal.trusted is None:
+            raise FRSError("forbidden", "this guard only runs trusted callers")
         if access is None:
             return execute()
         identities, face_ids = requested(fields)

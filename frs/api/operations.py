@@ -215,7 +215,7 @@ EXPIRES_AT = Param(
     "ISO 8601 time the identity expires (no zone: UTC; a past time expires it at once): from then on "
     "identify never names it and the scheduled purge erases it; add: sets or moves the expiry of an "
     "existing identity; update_metadata: sets or moves it, JSON null clears it (never expires), absent "
-    "leaves it; file galleries only",
+    "leaves it",
 )
 RETENTION_DAYS = Param(
     "retention_days",
@@ -225,7 +225,7 @@ RETENTION_DAYS = Param(
     schema={"exclusiveMinimum": 0, "maximum": 36500},
 )
 CLEAR_RETENTION = Param("clear_retention", "boolean", "remove the gallery's default retention", default=False)
-PURGE_GALLERY = dataclasses.replace(GALLERY, default="*")  # purge: "*" (the default) is every file gallery
+PURGE_GALLERY = dataclasses.replace(GALLERY, default="*")  # purge: "*" (the default) is every gallery
 
 
 @dataclass(frozen=True)
@@ -310,7 +310,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         "AddResult",
         (*IMAGE_ERRORS, 409),
-        cli=("frs add NAME IMAGE...",),
+        cli=("frs add NAME IMAGE... [--expires-at T]",),
         created_status=True,
     ),
     Operation(
@@ -454,7 +454,7 @@ OPERATIONS: tuple[Operation, ...] = (
         ),
         "Identity",
         (404, 409, 503),
-        cli=("frs update-metadata NAME METADATA",),
+        cli=("frs update-metadata NAME [METADATA] [--expires-at T]",),
     ),
     Operation(
         "update",
@@ -463,15 +463,17 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda s, a: s.update(a["gallery"], retention_days=a["retention_days"], clear=a["clear_retention"]),
         "UpdateResult",
         (409, 503),
+        cli=("frs update-gallery --retention-days D", "frs update-gallery --clear-retention"),
     ),
     Operation(
         "purge",
-        "Erase every expired identity of a gallery, or of every file gallery with '*' (the default): what "
-        "the schedule runs; direct invocations only",
+        "Erase every expired identity of a gallery, or of every gallery with '*' (the default): what "
+        "the schedule runs; direct invocations and the CLI only",
         (PURGE_GALLERY,),
         lambda s, a: s.purge(a["gallery"]),
         "PurgeResult",
         (409, 503),
+        cli=("frs purge",),
     ),
     Operation(
         "export_identity",
@@ -480,6 +482,7 @@ OPERATIONS: tuple[Operation, ...] = (
         lambda s, a: s.export_identity(a["gallery"], a["name"]),
         "ExportResult",
         (404, 503),
+        cli=("frs export-identity NAME",),
     ),
 )
 

@@ -88,6 +88,12 @@ FIELDS: dict[str, dict[str, Any]] = {
         "description": "pass as page_token for the next page; null on the last page",
     },
     "faces_removed": {"type": "integer", "description": "faces the delete erased"},
+    "face_ids": {
+        "type": "array",
+        "items": {"type": "string"},
+        "description": "delete: the ids of the faces it erased, in enrolment order (what its audit record "
+        "lists)",
+    },
     "quality_score": {
         "type": ["number", "null"],
         "description": "the face's quality score (0-1) when it was enrolled (null for faces enrolled before "
@@ -336,7 +342,13 @@ SCHEMAS: dict[str, Any] = {
     "IdentityPage": _object(
         {"identities": _field("identities"), "next_page_token": _field("next_page_token")}
     ),
-    "DeleteResult": _object({"identity": _field("identity"), "faces_removed": _field("faces_removed")}),
+    "DeleteResult": _object(
+        {
+            "identity": _field("identity"),
+            "faces_removed": _field("faces_removed"),
+            "face_ids": _field("face_ids"),
+        }
+    ),
     "DeleteFaceResult": _object({"face_id": _field("face_id"), "identity": _field("identity")}),
     "SearchFaceResult": _object(
         {

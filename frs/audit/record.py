@@ -2,7 +2,8 @@
 
 A record is a flat JSON object: ``time``, ``request_id``, ``phase`` (``intent``: written before a change
 touches the gallery; ``decision``: the outcome, one per operation), ``surface``, ``principal``, ``gallery``,
-``operation``, ``access``, ``identities`` and ``face_ids`` (affected or returned), ``outcome`` (``ok``,
+``operation``, ``access``, ``identities`` and ``face_ids`` (affected or returned: a delete's and a purge's
+list every face they erased), ``outcome`` (``ok``,
 ``error``, ``forbidden``), ``error`` (the code), ``operating_point`` (identify, verify) and ``expires_at``
 (add, update_metadata: the identity's expiry after the change). Values come from the request's fields and the
 operation's answer, never from images or embeddings: no answer of the API carries an embedding, and only
@@ -37,10 +38,18 @@ def requested(fields: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 EXPIRY_OPERATIONS = ("add", "update_metadata")
 
 
+def _items(result: Mapping[str, Any], key: str) -> list[Mapping[str, Any]]:
+    """The objects of list ``key`` in an answer (nothing when it is absent or not a list, e.g. a count)."""
+    value = result.get(key)
+    return [v for v in value if isinstance(v, Mapping)] if isinstance(value, list) else []
+
+
 def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
     """The identities and face ids an answer affected or returned, and its operating point."""
     identities: list[Any] = [result.get("identity")]
     face_ids: list[Any] = [result.get("face_id")]
+    if isinstance(result.get("face_ids"), list):
+        face_ids.extend(result["face_ids"])  # delete: every face it erased
     for face in result.get("faces") or []:
         if isinstance(face, Mapping):
             identities.append(face.get("identity"))
@@ -48,13 +57,14 @@ def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
                 c.get("identity") for c in face.get("candidates") or [] if isinstance(c, Mapping)
             )
             face_ids.append(face.get("face_id"))
-    for identity in result.get("identities") or []:
-        if isinstance(identity, Mapping):
-            identities.append(identity.get("identity"))
-    for identity in result.get("purged") or []:
-        if isinstance(identity, Mapping):
-            identities.append(identity.get("identity"))
-            face_ids.extend(identity.get("face_ids") or [])
+    for identity in _items(result, "identities"):
+        identities.append(identity.get("identity"))
+    for item in _items(result, "results"):  # the CLI's add of several photos: one entry per photo
+        identities.append(item.get("identity"))
+        face_ids.append(item.get("face_id"))
+    for identity in _items(result, "purged"):
+        identities.append(identity.get("identity"))
+        face_ids.extend(identity.get("face_ids") or [])
     out: dict[str, Any] = {"identities": _names(*identities), "face_ids": _names(*face_ids)}
     if isinstance(result.get("operating_point"), Mapping):
         out["operating_point"] = dict(result["operating_point"])

@@ -40,8 +40,10 @@ def object_key(time_iso: str) -> str:
 
 
 class AuditTrail:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, log: bool = True) -> None:
+        """``log=False``: records go to ``FRS_AUDIT_URI`` only (the CLI, whose stdout is its JSON answer)."""
         self.uri = settings.audit_uri
+        self._log = log
         self._store: ObjectStore | None = open_store(self.uri, settings) if self.uri else None
 
     @property
@@ -73,6 +75,7 @@ class AuditTrail:
                     "the audit record could not be stored (FRS_AUDIT_URI); nothing was answered",
                 ) from error
             where = self._store.describe(key)
-        for item in records:
-            logger.info("audit", extra={"audit": item})
+        if self._log:
+            for item in records:
+                logger.info("audit", extra={"audit": item})
         return where

@@ -26,6 +26,7 @@ from frs.cli import (
     service_commands,
     watch_commands,
 )
+from frs.cli.audited import run_command
 from frs.cli.output import emit, emit_error
 from frs.config import RULES, Settings, parse_number
 from frs.errors import FRSError
@@ -144,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if exc.code == 0 else 2
     try:
         service = FaceService(settings_from_args(args))
-        result = args.run(service, args)
+        result = run_command(service, args)
     except FRSError as exc:
         return emit_error(exc)
     except BrokenPipeError:  # e.g. piped into `head`

@@ -31,7 +31,7 @@ def read_image(path: str) -> bytes:
         raise FRSError("bad_request", f"cannot read image {path!r}: {exc.strerror}") from exc
 
 
-def add_option(parser: argparse.ArgumentParser, operation: str, name: str) -> None:
+def add_option(parser: argparse._ActionsContainer, operation: str, name: str) -> None:
     """``--name`` for parameter ``name`` of API ``operation``, with its declared type, default and meaning (so
     the CLI says what the API says)."""
     from frs.api.operations import BY_NAME

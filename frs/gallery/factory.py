@@ -88,9 +88,12 @@ def open_gallery(name: str, settings: Settings) -> Gallery:
 
 
 def list_galleries(settings: Settings) -> list[str]:
-    """Names of the file-based galleries at ``settings.gallery_uri`` (not supported for PostgreSQL)."""
+    """Names of the galleries at ``settings.gallery_uri``: the files of a directory or S3 prefix, the
+    ``frs.galleries`` rows of a PostgreSQL database (galleries written at least once), in name order."""
     if is_postgres_uri(settings.gallery_uri):
-        raise FRSError("bad_request", "listing galleries is only supported for directory and S3 storage")
+        from frs.gallery.pgvector.store import list_pgvector_galleries  # optional backend, loaded on demand
+
+        return list_pgvector_galleries(settings.gallery_uri, settings)
     keys = make_transport(settings.gallery_uri, settings).list_keys()
     return [k[: -len(GALLERY_SUFFIX)] for k in keys]
 

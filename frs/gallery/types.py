@@ -171,8 +171,9 @@ class Gallery(Protocol):
         """The identity with its faces; ``not_found`` if unknown."""
         ...
 
-    def delete_identity(self, name: str) -> int:
-        """Delete an identity and all its faces; returns how many faces were removed."""
+    def delete_identity(self, name: str) -> list[str]:
+        """Delete an identity and all its faces; returns the removed faces' ids, in enrolment order (what
+        the audit record of the delete lists)."""
         ...
 
     def delete_face(self, face_id: str) -> FaceRecord:
@@ -203,8 +204,9 @@ class Gallery(Protocol):
 
     def update_metadata(self, name: str, metadata: dict[str, Any], mode: MetadataMode) -> Identity:
         """``replace``: store ``metadata``; ``merge``: its top-level keys replace the stored ones, a key set
-        to null is removed. File galleries (``supports_retention``) also take ``expires_at``
-        (:data:`ExpiryChange`) and then accept ``metadata=None`` to change the expiry alone."""
+        to null is removed. Galleries that keep retention (``supports_retention``: file and PostgreSQL) also
+        take ``expires_at`` (:data:`ExpiryChange`) and then accept ``metadata=None`` to change the expiry
+        alone."""
         ...
 
     # ----- bulk transfer -----------------------------------------------------------------------------------

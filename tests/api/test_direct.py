@@ -69,7 +69,9 @@ def test_enrol_identify_verify_delete_round_trip(app: Application, photo: dict[s
     removed = call(app, action="delete_face", face_id=added["face_id"])
     assert removed == {"ok": True, "face_id": added["face_id"], "identity": "Ardern"}
     assert call(app, action="get", name="Ardern")["face_count"] == 0
-    assert call(app, action="delete", name="Macron") == {"ok": True, "identity": "Macron", "faces_removed": 1}
+    macron = call(app, action="get", name="Macron")["faces"][0]["face_id"]
+    deleted = call(app, action="delete", name="Macron")
+    assert deleted == {"ok": True, "identity": "Macron", "faces_removed": 1, "face_ids": [macron]}
     faces = call(app, action="identify", image=b64(photo["person_a_2.jpg"]))["faces"]
     assert faces[0]["identity"] is None
 

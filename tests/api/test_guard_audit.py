@@ -70,8 +70,9 @@ def test_every_operation_writes_one_decision_and_every_change_an_intent_first(
     calls: list[tuple[str, str, str, int]] = [  # request id, operation, outcome, status
         ("r-add", "add", "ok", 201),
     ]
-    assert http(app, "POST", "/galleries/a/identities/Macron/faces", "r-add2", body=photo["person_a_1.jpg"],
-                content_type="image/jpeg")[0] == 201  # fmt: skip
+    status, macron = http(app, "POST", "/galleries/a/identities/Macron/faces", "r-add2",
+                          body=photo["person_a_1.jpg"], content_type="image/jpeg")  # fmt: skip
+    assert status == 201
     calls.append(("r-add2", "add", "ok", 201))
     status, found = http(app, "POST", "/galleries/a/identify", "r-identify", **jpeg)
     assert status == 200 and found["faces"][0]["identity"] == "Ardern"
@@ -121,6 +122,7 @@ def test_every_operation_writes_one_decision_and_every_change_an_intent_first(
     assert by_id["r-forbidden"]["gallery"] == "b" and by_id["r-forbidden"]["error"] == "forbidden"
     assert by_id["r-delface"]["face_ids"] == [added["face_id"]]
     assert by_id["r-delete"]["identities"] == ["Macron"] and by_id["r-delete"]["faces_removed"] == 1
+    assert by_id["r-delete"]["face_ids"] == [macron["face_id"]]  # the faces the delete erased
     assert (
         read_records(s3_settings, AuditFilter(identity="Macron", operation="delete"))[-1]["phase"]
         == "decision"

@@ -1,5 +1,5 @@
 """Retention end to end: an expired identity is never named, the purge erases its bytes, audited; export;
-update_metadata sets, moves and clears an expiry (file galleries; PostgreSQL refuses it as add does)."""
+update_metadata sets, moves and clears an expiry; on file galleries and on PostgreSQL."""
 
 from __future__ import annotations
 
@@ -10,10 +10,14 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
+import numpy as np
+
 from frs.api.app import Application
 from frs.audit.reader import read_records
 from frs.config import Settings
 from frs.gallery.factory import clear_gallery_cache
+from frs.gallery.file.sync import SyncedGallery
+from frs.gallery.types import NewFace
 from frs.service import FaceService
 from harness.postgres import shared_pg_server
 from tests.api.conftest import b64
@@ -139,25 +143,82 @@ def test_update_metadata_sets_clears_and_keeps_the_expiry(
     clear_gallery_cache()
 
 
-def test_pgvector_refuses_an_expiry_update_as_it_refuses_add(
-    local_settings: Settings, photo: dict[str, bytes]
+def test_retention_on_postgresql_end_to_end(
+    local_settings: Settings, tmp_path: Path, photo: dict[str, bytes]
 ) -> None:
-    settings = dataclasses.replace(local_settings, gallery_uri=shared_pg_server().uri)
+    """The same promises on PostgreSQL: never named once expired, the purge ("*" reaches PostgreSQL galleries
+    too) deletes it with its face ids and is audited, expiry edits and the default retention work."""
+    settings = dataclasses.replace(
+        local_settings, gallery_uri=shared_pg_server().uri, audit_uri=str(tmp_path / "audit")
+    )
     app = Application(FaceService(settings))
     gallery = f"expiry_{uuid.uuid4().hex[:12]}"
-    image = b64(photo["person_b_1.jpg"])
-    add_refused = app({"action": "add", "gallery": gallery, "name": "A", "image": image,
-                       "expires_at": "2099-01-01T00:00:00Z"}, None)  # fmt: skip
-    assert add_refused["error"]["code"] == "bad_request"
-    assert app(
-        {"action": "add", "gallery": gallery, "name": "A", "image": image, "metadata": {"k": 1}}, None
-    )["ok"]
-    before = app({"action": "get", "gallery": gallery, "name": "A"}, None)
-    for expires_at in ("2099-01-01T00:00:00Z", None):
-        refused = app({"action": "update_metadata", "gallery": gallery, "name": "A", "metadata": {"k": 2},
-                       "expires_at": expires_at}, None)  # fmt: skip
-        assert refused["error"] == add_refused["error"], expires_at
-    assert app({"action": "get", "gallery": gallery, "name": "A"}, None) == before  # metadata included
-    updated = app({"action": "update_metadata", "gallery": gallery, "name": "A", "metadata": {"k": 3}}, None)
-    assert updated["ok"] and updated["metadata"] == {"k": 3} and updated["expires_at"] is None
+    gone = app({"action": "add", "gallery": gallery, "name": "Ardern", "image": b64(photo["person_b_1.jpg"]),
+                "expires_at": "2000-01-01T00:00:00Z"}, None)  # fmt: skip
+    assert gone["ok"] and gone["expires_at"] == "2000-01-01T00:00:00.000Z"
+    kept = app({"action": "add", "gallery": gallery, "name": "Macron", "image": b64(photo["person_a_1.jpg"]),
+                "metadata": {"k": 1}}, None)  # fmt: skip
+    assert kept["ok"] and kept["expires_at"] is None
+    assert "Ardern" not in _named(app, gallery, photo["person_b_2.jpg"])
+    verify = app({"action": "verify", "gallery": gallery, "name": "Ardern",
+                  "image": b64(photo["person_b_2.jpg"])}, None)  # fmt: skip
+    assert verify["error"]["code"] == "not_found"
+    searched = app({"action": "search_face", "gallery": gallery, "face_id": kept["face_id"]}, None)
+    assert searched["ok"] and "Ardern" not in {c["identity"] for c in searched["candidates"]}
+
+    def update(**fields: object) -> dict[str, Any]:
+        answer: dict[str, Any] = app({"action": "update_metadata", "gallery": gallery, **fields}, None)
+        return answer
+
+    assert update(name="Ardern", expires_at=None)["expires_at"] is None  # cleared: named again
+    assert "Ardern" in _named(app, gallery, photo["person_b_2.jpg"])
+    moved = update(name="Ardern", expires_at="2000-01-01T02:00:00+02:00", metadata={"site": "HQ"})
+    assert moved["expires_at"] == "2000-01-01T00:00:00.000Z" and moved["metadata"] == {"site": "HQ"}
+    assert update(name="Macron", metadata={"k": 2})["expires_at"] is None  # metadata only: expiry stays
+    before = app({"action": "get", "gallery": gallery, "name": "Macron"}, None)
+    bad = update(name="Macron", expires_at="next tuesday", metadata={"k": 3})
+    assert bad["error"]["code"] == "bad_request"
+    assert app({"action": "get", "gallery": gallery, "name": "Macron"}, None) == before  # nothing changed
+
+    purged = app({"action": "purge"}, SimpleNamespace(aws_request_id="pg-purge"))  # what the schedule sends
+    assert purged["ok"] and purged["galleries"] >= 1
+    mine = [p for p in purged["purged"] if p["gallery"] == gallery]
+    assert mine == [{"gallery": gallery, "identity": "Ardern", "face_ids": [gone["face_id"]]}]
+    assert app({"action": "get", "gallery": gallery, "name": "Ardern"}, None)["error"]["code"] == "not_found"
+    assert app({"action": "get", "gallery": gallery, "name": "Macron"}, None)["ok"]
+    record = [r for r in read_records(settings) if r["request_id"] == "pg-purge" and r["phase"] == "decision"]
+    assert "Ardern" in record[0]["identities"] and gone["face_id"] in record[0]["face_ids"]
+
+    assert app({"action": "update", "gallery": gallery, "retention_days": 30}, None)["retention_days"] == 30
+    dated = app({"action": "add", "gallery": gallery, "name": "New", "image": b64(photo["person_b_1.jpg"])},
+                None)  # fmt: skip
+    assert dated["expires_at"] is not None and dated["expires_at"] > "2026"
+    cleared = app({"action": "update", "gallery": gallery, "clear_retention": True}, None)
+    assert cleared["retention_days"] is None
+    clear_gallery_cache()
+
+
+def test_identify_still_answers_with_more_expired_identities_than_top_k_allows(
+    local_settings: Settings, photo: dict[str, bytes]
+) -> None:
+    """A file gallery's matrix holds expired identities until the purge; identify drops them after fetching
+    extra candidates, capped at top_k's limit, so 150 unpurged expired identities are no bad_request."""
+    service = FaceService(local_settings)
+    app = Application(service)
+    assert app({"action": "add", "gallery": "many", "name": "Ardern", "image": b64(photo["person_b_1.jpg"])},
+               None)["ok"]  # fmt: skip
+    store = service.gallery("many")
+    pack = service.analyzer.pack
+    rng = np.random.default_rng(7)
+    expired: list[tuple[str, NewFace, dict[str, Any] | None]] = []
+    for i in range(150):
+        vector = rng.standard_normal(pack.dim).astype(np.float32)
+        face = NewFace(vector / np.linalg.norm(vector), 0.9, (0.0, 0.0, 10.0, 10.0), f"{i:064x}")
+        expired.append((f"gone{i:03d}", face, None))
+    assert isinstance(store, SyncedGallery)
+    store.add_faces(expired, pack=pack, expires_at="2000-01-01T00:00:00.000Z")
+    found = app({"action": "identify", "gallery": "many", "image": b64(photo["person_b_2.jpg"])}, None)
+    assert found["ok"], found
+    assert found["faces"][0]["identity"] == "Ardern"
+    assert not any(c["identity"].startswith("gone") for c in found["faces"][0]["candidates"])
     clear_gallery_cache()

@@ -66,7 +66,8 @@ def test_add_identify_get_list_delete(cli: Cli, testdata: Path, blank: Path) -> 
     code, removed = cli("delete-face", results[1]["face_id"], "--gallery", "site1")
     assert code == 0 and removed == {"face_id": results[1]["face_id"], "identity": "Jacinda"}
     code, deleted = cli("delete", "Jacinda", "--gallery", "site1")
-    assert code == 0 and deleted == {"identity": "Jacinda", "faces_removed": 1}
+    assert code == 0
+    assert deleted == {"identity": "Jacinda", "faces_removed": 1, "face_ids": [first["face_id"]]}
     code, gone = cli("get", "Jacinda", "--gallery", "site1")
     assert code == 2 and gone["error"]["code"] == "not_found"
 

@@ -230,7 +230,12 @@ def test_direct_events_work_in_sequence(real_handler: ModuleType) -> None:
     assert results["update_metadata"]["metadata"] == {"source": "events/add.json", "site": "HQ"}
     for name in ("search_face", "move_face", "rename", "merge"):
         assert results[name]["error"]["code"] == "not_found", name
-    assert results["delete"] == {"ok": True, "identity": "person_b", "faces_removed": 1}
+    assert results["delete"] == {
+        "ok": True,
+        "identity": "person_b",
+        "faces_removed": 1,
+        "face_ids": [results["add"]["face_id"]],
+    }
     assert _direct(real_handler, "list")["identities"] == []
 
 

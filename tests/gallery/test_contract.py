@@ -122,7 +122,7 @@ def test_list_pagination_prefix_and_stability(gallery: Gallery, faces: FaceMaker
 
 def test_delete_identity_and_face(gallery: Gallery, faces: FaceMaker, pack: PackInfo) -> None:
     a1 = gallery.add_face("A", faces.face("a1"), pack=pack)
-    gallery.add_face("A", faces.face("a2"), pack=pack)
+    a2 = gallery.add_face("A", faces.face("a2"), pack=pack)
     gallery.add_face("A", faces.face("a2"), pack=pack)  # the same image again is no new face
     b1 = gallery.add_face("B", faces.face("b1"), pack=pack)
     assert gallery.face_count() == 3  # faces, not identities: the N of the open-set operating point
@@ -140,13 +140,13 @@ def test_delete_identity_and_face(gallery: Gallery, faces: FaceMaker, pack: Pack
     assert error_code(gallery.delete_face, "not-a-uuid") == "bad_request"
     assert error_code(gallery.identity_similarity, "B", faces.embedding("b1"), pack=pack) == "not_found"
 
-    assert gallery.delete_identity("A") == 2
+    assert gallery.delete_identity("A") == [a1.face_id, a2.face_id]  # the removed faces, enrolment order
     assert gallery.face_count() == 0
     assert gallery.search(faces.embedding("a1")[None, :], pack=pack, top_k=5) == [[]]  # nothing left to find
     assert error_code(gallery.get, "A") == "not_found"
     assert error_code(gallery.delete_face, a1.face_id) == "not_found"
     assert error_code(gallery.delete_identity, "A") == "not_found"
-    assert gallery.delete_identity("B") == 0
+    assert gallery.delete_identity("B") == []
     assert gallery.list().identities == ()
     assert gallery.pack() == pack  # stays bound once a face was enrolled
 
@@ -253,5 +253,5 @@ def test_unicode_and_sql_looking_names_are_literal(
     assert [i.name for i in gallery.list(prefix=name).identities] == [name]  # LIKE wildcards stay literal
     assert gallery.search(faces.embedding(name)[None, :], pack=pack, top_k=1)[0][0].name == name
     assert gallery.delete_face(added.face_id).identity == name
-    assert gallery.delete_identity(name) == 0
+    assert gallery.delete_identity(name) == []
     assert sorted(i.name for i in gallery.list().identities) == sorted(decoys)

@@ -24,7 +24,7 @@ from frs.gallery.pgvector.secret import FixedUri
 from frs.gallery.pgvector.store import PgVectorGallery
 from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
-from tests.gallery.conftest import backend_settings
+from tests.gallery.conftest import BACKENDS, backend_settings
 from tests.gallery.synthetic import FaceMaker
 
 
@@ -151,64 +151,64 @@ def test_update_metadata(gallery: Gallery, faces: FaceMaker, pack: PackInfo) -> 
     assert snapshot(gallery) == before
 
 
-@pytest.fixture(params=["sqlite-local", "sqlite-s3"])
-def file_gallery(request: pytest.FixtureRequest) -> SyncedGallery:
-    """A file gallery (directory or S3): the backends that keep retention (pgvector refuses it)."""
+@pytest.fixture(params=BACKENDS)
+def retention_gallery(request: pytest.FixtureRequest) -> SyncedGallery | PgVectorGallery:
+    """A gallery of each backend (directory, S3, PostgreSQL): all keep retention."""
     store = open_gallery(f"expiry_{uuid.uuid4().hex[:12]}", backend_settings(request, request.param))
-    assert isinstance(store, SyncedGallery)
+    assert isinstance(store, SyncedGallery | PgVectorGallery)
     return store
 
 
 def test_update_metadata_sets_moves_and_clears_the_expiry(
-    file_gallery: SyncedGallery, faces: FaceMaker, pack: PackInfo
+    retention_gallery: SyncedGallery | PgVectorGallery, faces: FaceMaker, pack: PackInfo
 ) -> None:
-    file_gallery.add_face("Ada", faces.face("a1"), pack=pack, metadata={"a": 1})
-    file_gallery.add_face("Bob", faces.face("b1"), pack=pack)
-    created = file_gallery.get("Ada")
+    retention_gallery.add_face("Ada", faces.face("a1"), pack=pack, metadata={"a": 1})
+    retention_gallery.add_face("Bob", faces.face("b1"), pack=pack)
+    created = retention_gallery.get("Ada")
     assert created.expires_at is None
-    dated = file_gallery.update_metadata("Ada", None, "merge", expires_at="2099-01-01T00:00:00.000Z")
+    dated = retention_gallery.update_metadata("Ada", None, "merge", expires_at="2099-01-01T00:00:00.000Z")
     assert (dated.expires_at, dated.metadata, dated.face_count) == ("2099-01-01T00:00:00.000Z", {"a": 1}, 1)
     assert dated.updated_at >= created.updated_at
-    moved = file_gallery.update_metadata("Ada", {"b": 2}, "merge", expires_at="2098-06-01T00:00:00.000Z")
+    moved = retention_gallery.update_metadata("Ada", {"b": 2}, "merge", expires_at="2098-06-01T00:00:00.000Z")
     assert (moved.expires_at, moved.metadata) == ("2098-06-01T00:00:00.000Z", {"a": 1, "b": 2})
-    kept = file_gallery.update_metadata("Ada", {"c": 3}, "replace")  # no expires_at: the expiry stays
+    kept = retention_gallery.update_metadata("Ada", {"c": 3}, "replace")  # no expires_at: the expiry stays
     assert (kept.expires_at, kept.metadata) == ("2098-06-01T00:00:00.000Z", {"c": 3})
-    assert file_gallery.get("Ada").expires_at == "2098-06-01T00:00:00.000Z"
-    assert file_gallery.get("Bob").expires_at is None  # only the named identity changed
-    cleared = file_gallery.update_metadata("Ada", None, "merge", expires_at=None)
+    assert retention_gallery.get("Ada").expires_at == "2098-06-01T00:00:00.000Z"
+    assert retention_gallery.get("Bob").expires_at is None  # only the named identity changed
+    cleared = retention_gallery.update_metadata("Ada", None, "merge", expires_at=None)
     assert (cleared.expires_at, cleared.metadata) == (None, {"c": 3})
-    assert file_gallery.get("Ada").expires_at is None
+    assert retention_gallery.get("Ada").expires_at is None
 
 
 def test_a_refused_expiry_update_changes_nothing(
-    file_gallery: SyncedGallery, faces: FaceMaker, pack: PackInfo
+    retention_gallery: SyncedGallery | PgVectorGallery, faces: FaceMaker, pack: PackInfo
 ) -> None:
-    file_gallery.add_face("Ada", faces.face("a1"), pack=pack, metadata={"a": 1})
-    file_gallery.update_metadata("Ada", None, "merge", expires_at="2099-01-01T00:00:00.000Z")
-    before = snapshot(file_gallery)
-    version = file_gallery.refresh()
+    retention_gallery.add_face("Ada", faces.face("a1"), pack=pack, metadata={"a": 1})
+    retention_gallery.update_metadata("Ada", None, "merge", expires_at="2099-01-01T00:00:00.000Z")
+    before = snapshot(retention_gallery)
+    version = retention_gallery.refresh() if isinstance(retention_gallery, SyncedGallery) else None
     too_big = {"x": "y" * 5000}
-    assert error_code(file_gallery.update_metadata, "Ada", too_big, "merge", expires_at=None) == "bad_request"
-    assert error_code(file_gallery.update_metadata, "Ada", None, "merge") == "bad_request"  # neither given
-    assert (
-        error_code(file_gallery.update_metadata, "Ada", {"x": 1}, "upsert", expires_at=None) == "bad_request"
-    )
-    assert error_code(file_gallery.update_metadata, "Nobody", None, "merge", expires_at=None) == "not_found"
-    assert snapshot(file_gallery) == before
-    assert file_gallery.refresh() == version  # no new version was uploaded
+    update = retention_gallery.update_metadata
+    assert error_code(update, "Ada", too_big, "merge", expires_at=None) == "bad_request"
+    assert error_code(update, "Ada", None, "merge") == "bad_request"  # neither given
+    assert error_code(update, "Ada", {"x": 1}, "upsert", expires_at=None) == "bad_request"
+    assert error_code(update, "Nobody", None, "merge", expires_at=None) == "not_found"
+    assert snapshot(retention_gallery) == before
+    if isinstance(retention_gallery, SyncedGallery):
+        assert retention_gallery.refresh() == version  # no new version was uploaded
 
 
 def test_an_expiry_in_the_past_expires_the_identity_at_once(
-    file_gallery: SyncedGallery, faces: FaceMaker, pack: PackInfo
+    retention_gallery: SyncedGallery | PgVectorGallery, faces: FaceMaker, pack: PackInfo
 ) -> None:
-    file_gallery.add_face("Ada", faces.face("a1"), pack=pack)
-    file_gallery.add_face("Bob", faces.face("b1"), pack=pack)
+    retention_gallery.add_face("Ada", faces.face("a1"), pack=pack)
+    retention_gallery.add_face("Bob", faces.face("b1"), pack=pack)
     now = "2030-01-01T00:00:00.000Z"
-    assert file_gallery.expired_names(now) == []
-    file_gallery.update_metadata("Ada", None, "merge", expires_at="2000-01-01T00:00:00.000Z")
-    assert file_gallery.expired_names(now) == ["Ada"]
-    file_gallery.update_metadata("Ada", None, "merge", expires_at=None)
-    assert file_gallery.expired_names(now) == []
+    assert retention_gallery.expired_names(now) == []
+    retention_gallery.update_metadata("Ada", None, "merge", expires_at="2000-01-01T00:00:00.000Z")
+    assert retention_gallery.expired_names(now) == ["Ada"]
+    retention_gallery.update_metadata("Ada", None, "merge", expires_at=None)
+    assert retention_gallery.expired_names(now) == []
 
 
 def run_concurrently(jobs: list[Callable[[], object]]) -> list[object]:

@@ -446,13 +446,18 @@ class GalleryDB:
         while True:
             with sqlite_errors(self.description):
                 rows = self.conn.execute(
-                    "SELECT name, metadata, created_at, updated_at FROM identities "
+                    "SELECT name, metadata, created_at, updated_at, expires_at FROM identities "
                     "WHERE ? IS NULL OR name > ? ORDER BY name LIMIT ?",
                     (after, after, STREAM_BATCH),
                 ).fetchall()
             for r in rows:
                 yield Identity(
-                    name=r[0], metadata=json.loads(r[1]), created_at=r[2], updated_at=r[3], face_count=0
+                    name=r[0],
+                    metadata=json.loads(r[1]),
+                    created_at=r[2],
+                    updated_at=r[3],
+                    face_count=0,
+                    expires_at=r[4],
                 )
             if len(rows) < STREAM_BATCH:
                 return
@@ -597,13 +602,20 @@ class GalleryDB:
         ).fetchone()[0]
         return AddResult(face_id=face_id, identity=name, face_count=count, created=created)
 
-    def delete_identity(self, name: str) -> int:
-        """Delete an identity and its faces; returns the number of faces removed; not_found if unknown."""
+    def delete_identity(self, name: str) -> list[str]:
+        """Delete an identity and its faces; returns the removed faces' ids (in enrolment order); not_found
+        if unknown."""
         with self._transaction():
             row = self.conn.execute("SELECT id FROM identities WHERE name = ?", (name,)).fetchone()
             if row is None:
                 raise FRSError("not_found", f"identity {name!r} not found")
-            removed: int = self.conn.execute("DELETE FROM faces WHERE identity_id = ?", (row[0],)).rowcount
+            removed = [
+                str(r[0])
+                for r in self.conn.execute(
+                    "SELECT face_id FROM faces WHERE identity_id = ? ORDER BY rowid", (row[0],)
+                )
+            ]
+            self.conn.execute("DELETE FROM faces WHERE identity_id = ?", (row[0],))
             self.conn.execute("DELETE FROM identities WHERE id = ?", (row[0],))
         return removed
 
@@ -774,13 +786,14 @@ class GalleryDB:
             for item in records:
                 if isinstance(item, Identity):
                     cursor = self.conn.execute(
-                        "INSERT OR IGNORE INTO identities (name, metadata, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO identities "
+                        "(name, metadata, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                         (
                             item.name,
                             validation.serialize_metadata(item.metadata),
                             item.created_at,
                             item.updated_at,
+                            item.expires_at,
                         ),
                     )
                     identities += cursor.rowcount

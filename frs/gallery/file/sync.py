@@ -234,8 +234,8 @@ class SyncedGallery:
             return []
         return self._write(lambda db: db.add_faces(prepared, pack, expires_at))
 
-    def delete_identity(self, name: str) -> int:
-        """Delete an identity and all its faces; returns how many faces were removed."""
+    def delete_identity(self, name: str) -> list[str]:
+        """Delete an identity and all its faces; returns the removed faces' ids, in enrolment order."""
         name = validation.validate_identity_name(name)
         return self._write(lambda db: db.delete_identity(name))
 

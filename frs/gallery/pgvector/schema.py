@@ -96,8 +96,18 @@ _V2: tuple[LiteralString, ...] = (
     "CREATE INDEX faces_gallery_face ON frs.faces (gallery_id, face_id)",
 )
 
+_V3: tuple[LiteralString, ...] = (
+    # Retention: when an identity expires (NULL: never), and a gallery's default retention for identities
+    # created later (NULL: none). Searches leave expired identities out; the purge deletes them.
+    "ALTER TABLE frs.identities ADD COLUMN expires_at timestamptz",
+    "CREATE INDEX identities_expires_at ON frs.identities (gallery_id, expires_at) "
+    "WHERE expires_at IS NOT NULL",
+    "ALTER TABLE frs.galleries ADD COLUMN retention_days double precision "
+    "CHECK (retention_days > 0 AND retention_days <= 36500)",
+)
+
 #: (version, statements). Append only; never edit an applied migration.
-MIGRATIONS: tuple[tuple[int, tuple[LiteralString, ...]], ...] = ((1, _V1), (2, _V2))
+MIGRATIONS: tuple[tuple[int, tuple[LiteralString, ...]], ...] = ((1, _V1), (2, _V2), (3, _V3))
 LATEST_VERSION = MIGRATIONS[-1][0]
 
 

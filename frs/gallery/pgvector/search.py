@@ -60,20 +60,25 @@ def nearest_faces_sql(gallery_id: int, dim: int, limit: int) -> sql.Composed:
 
 
 def _ranked_sql(faces: sql.Composable, top_k: int) -> sql.Composed:
-    """Top-k identities from ``faces`` (rows of identity_id, distance), best first, then their names.
+    """Top-k live identities from ``faces`` (rows of identity_id, distance), best first, then their names.
 
-    Aggregating before joining keeps the join to k rows. Ties go to the older identity (smaller id), like
-    the SQLite backend's in-memory matcher, which breaks ties by gallery order.
+    An identity whose ``expires_at`` has passed (at the transaction's ``now()``) is left out before ranking,
+    so it is never returned, even before the purge deletes it; the nearest-faces query itself stays the
+    index's (when expired faces crowd out the candidates, fewer than top_k identities remain and the exact
+    query answers). Aggregating before joining keeps the join to k rows. Ties go to the older identity
+    (smaller id), like the SQLite backend's in-memory matcher, which breaks ties by gallery order.
     """
     return sql.SQL(
         "SELECT i.name, 1 - best.distance AS similarity FROM ("
         "SELECT c.identity_id, min(c.distance) AS distance FROM ({faces}) c "
+        "WHERE NOT EXISTS (SELECT 1 FROM frs.identities x WHERE x.id = c.identity_id "
+        "AND x.expires_at <= now()) "
         "GROUP BY c.identity_id ORDER BY distance, c.identity_id LIMIT {top_k}"
         ") best JOIN frs.identities i ON i.id = best.identity_id ORDER BY best.distance, best.identity_id"
     ).format(faces=faces, top_k=sql.Literal(top_k))
 
 
-def _approximate_sql(gallery_id: int, dim: int, top_k: int, candidates: int) -> sql.Composed:
+def approximate_identities_sql(gallery_id: int, dim: int, top_k: int, candidates: int) -> sql.Composed:
     return _ranked_sql(nearest_faces_sql(gallery_id, dim, candidates), top_k)
 
 
@@ -104,7 +109,7 @@ def search_gallery(
         # Transaction-local, and a function call rather than SET, so connection poolers (RDS Proxy,
         # PgBouncer in transaction mode) neither pin the session nor leak the setting to other clients.
         conn.execute("SELECT set_config('hnsw.ef_search', %s, true)", (str(candidates),))
-    approximate = _approximate_sql(gallery_id, dim, top_k, candidates)
+    approximate = approximate_identities_sql(gallery_id, dim, top_k, candidates)
     exact = exact_identities_sql(gallery_id, top_k)
     results: list[list[Candidate]] = []
     for row in queries:

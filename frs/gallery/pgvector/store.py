@@ -6,6 +6,10 @@ row in ``frs.galleries``. Every method is one transaction, so concurrent writers
 are safe: identities are created with ``INSERT .. ON CONFLICT``, a re-added image hits the unique
 ``(identity_id, image_sha256)`` key, and binding a gallery to a pack is a conditional ``UPDATE``.
 
+Retention (migration 3): ``frs.identities.expires_at`` and ``frs.galleries.retention_days``, with the file
+galleries' ``expired_names``, ``retention_days``, ``set_retention`` and ``purge_expired``; searches leave an
+expired identity out in SQL (:mod:`frs.gallery.pgvector.search`), from the moment it expires.
+
 Validation and error codes are shared with the SQLite backend (:mod:`frs.gallery.validation`,
 :mod:`frs.gallery.paging`), so both answer the same inputs the same way.
 """
@@ -33,9 +37,11 @@ from frs.gallery.pgvector.search import (
     search_gallery,
 )
 from frs.gallery.types import (
+    KEEP,
     AddResult,
     Candidate,
     Embedding,
+    ExpiryChange,
     FaceRecord,
     Identity,
     ImportRecords,
@@ -84,6 +90,10 @@ STREAM_BATCH = 2000
 def _iso(moment: datetime) -> str:
     """UTC, ISO 8601 with milliseconds and a Z suffix (the format of every FRS backend)."""
     return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _iso_or_none(moment: datetime | None) -> str | None:
+    return None if moment is None else _iso(moment)
 
 
 def _face_record(identity: str, row: tuple[Any, ...]) -> FaceRecord:
@@ -212,21 +222,30 @@ class PgVectorGallery:
     # ----- writes ------------------------------------------------------------------------------------------
 
     def add_face(
-        self, identity: str, face: NewFace, *, pack: PackInfo, metadata: dict[str, Any] | None = None
+        self,
+        identity: str,
+        face: NewFace,
+        *,
+        pack: PackInfo,
+        metadata: dict[str, Any] | None = None,
+        expires_at: str | None = None,
     ) -> AddResult:
         """Enrol one face, creating the identity if needed; ``pack_mismatch`` for another pack."""
-        return self.add_faces([(identity, face, metadata)], pack=pack)[0]
+        return self.add_faces([(identity, face, metadata)], pack=pack, expires_at=expires_at)[0]
 
     def add_faces(
         self,
         items: list[tuple[str, NewFace, dict[str, Any] | None]],
         *,
         pack: PackInfo,
+        expires_at: str | None = None,
     ) -> list[AddResult]:
         """Enrol many faces in one transaction; all or nothing.
 
         Metadata ``None`` keeps an identity's metadata, a dict replaces it. Re-adding the same image
         (``image_sha256``) to the same identity returns the existing face with ``created=False``.
+        ``expires_at`` (ISO 8601 UTC) sets or moves the expiry of every identity named; without it a new
+        identity gets the gallery's default retention (if it has one) and an existing one keeps its expiry.
         """
         pack = validate_pack(pack)
         checked = [
@@ -244,21 +263,21 @@ class PgVectorGallery:
             results: dict[int, AddResult] = {}
             for i in order:
                 name, face, meta = checked[i]
-                results[i] = _add_one(conn, gallery_id, name, face, meta, pack)
+                results[i] = _add_one(conn, gallery_id, name, face, meta, pack, expires_at)
             return [results[i] for i in range(len(checked))]
 
         return self._written(self._db.run(work))
 
-    def delete_identity(self, name: str) -> int:
-        """Delete an identity and all its faces; returns how many faces were removed."""
+    def delete_identity(self, name: str) -> list[str]:
+        """Delete an identity and all its faces; returns the removed faces' ids, in enrolment order."""
         name = validate_identity_name(name)
 
-        def work(conn: Connection) -> int:
-            # Lock the identity first: a concurrent add to it waits, so the count is exactly what goes.
+        def work(conn: Connection) -> list[str]:
+            # Lock the identity first: a concurrent add to it waits, so the list is exactly what goes.
             identity_id = _identity_id(conn, self._read_id(conn), name, lock=True)
-            removed = conn.execute("DELETE FROM frs.faces WHERE identity_id = %s", (identity_id,)).rowcount
+            removed = _delete_faces_of(conn, [identity_id])
             conn.execute("DELETE FROM frs.identities WHERE id = %s", (identity_id,))
-            return int(removed)
+            return removed.get(identity_id, [])
 
         return self._written(self._db.run(work))
 
@@ -394,19 +413,37 @@ class PgVectorGallery:
 
         return self._written(self._db.run(work))
 
-    def update_metadata(self, name: str, metadata: dict[str, Any], mode: MetadataMode) -> Identity:
+    def update_metadata(
+        self,
+        name: str,
+        metadata: dict[str, Any] | None,
+        mode: MetadataMode,
+        *,
+        expires_at: ExpiryChange = KEEP,
+    ) -> Identity:
+        """See the Gallery protocol; ``expires_at`` (ISO 8601 UTC, or None to clear) moves the expiry in the
+        same transaction, and ``metadata=None`` leaves the metadata as it is."""
         name = validate_identity_name(name)
-        patch = validate_metadata(metadata)
+        patch = None if metadata is None else validate_metadata(metadata)
         checked = validate_metadata_mode(mode)
+        if patch is None and expires_at is KEEP:
+            raise FRSError("bad_request", "update_metadata needs metadata or expires_at")
 
         def work(conn: Connection) -> Identity:
             gallery_id = self._read_id(conn)
             identity_id, stored = _locked(conn, gallery_id, [name])[name]
-            new = merge_metadata(stored, patch) if checked == "merge" else patch
-            conn.execute(
-                "UPDATE frs.identities SET metadata = %s::jsonb, updated_at = now() WHERE id = %s",
-                (serialize_metadata(new), identity_id),
-            )
+            if patch is not None:
+                new = merge_metadata(stored, patch) if checked == "merge" else patch
+                conn.execute(
+                    "UPDATE frs.identities SET metadata = %s::jsonb, updated_at = now() WHERE id = %s",
+                    (serialize_metadata(new), identity_id),
+                )
+            if expires_at is not KEEP:
+                conn.execute(
+                    "UPDATE frs.identities SET expires_at = %s::timestamptz, updated_at = now() "
+                    "WHERE id = %s",
+                    (expires_at, identity_id),
+                )
             return _summary(conn, gallery_id, name)
 
         return self._written(self._db.run(work))
@@ -420,7 +457,7 @@ class PgVectorGallery:
 
             def page(conn: Connection, after: str | None = after) -> list[tuple[Any, ...]]:
                 return conn.execute(
-                    "SELECT name, metadata, created_at, updated_at FROM frs.identities "
+                    "SELECT name, metadata, created_at, updated_at, expires_at FROM frs.identities "
                     "WHERE gallery_id = %s AND (%s::text IS NULL OR name > %s) ORDER BY name LIMIT %s",
                     (self._read_id(conn), after, after, STREAM_BATCH),
                 ).fetchall()
@@ -433,6 +470,7 @@ class PgVectorGallery:
                     created_at=_iso(r[2]),
                     updated_at=_iso(r[3]),
                     face_count=0,
+                    expires_at=_iso_or_none(r[4]),
                 )
             if len(rows) < STREAM_BATCH:
                 return
@@ -491,6 +529,65 @@ class PgVectorGallery:
         """``result`` of a committed write, after forgetting the face count it changed."""
         self._count = None
         return result
+
+    # ----- retention (beyond the Gallery protocol, like the file galleries') -------------------------------
+
+    supports_retention = True
+    #: Searches leave expired identities out in SQL (see :mod:`frs.gallery.pgvector.search`): callers need
+    #: not fetch extra candidates to drop the expired ones themselves.
+    filters_expired = True
+
+    def expired_names(self, now: str) -> list[str]:
+        """Identities whose ``expires_at`` is at or before ``now`` (ISO 8601 UTC), in name order."""
+
+        def work(conn: Connection) -> list[str]:
+            rows = conn.execute(
+                "SELECT name FROM frs.identities WHERE gallery_id = %s AND expires_at IS NOT NULL "
+                "AND expires_at <= %s::timestamptz ORDER BY name",
+                (self._read_id(conn), now),
+            ).fetchall()
+            return [str(r[0]) for r in rows]
+
+        return self._db.run(work)
+
+    def retention_days(self) -> float | None:
+        """The gallery's default retention in days (None: identities never expire unless told)."""
+
+        def work(conn: Connection) -> float | None:
+            row = conn.execute(
+                "SELECT retention_days FROM frs.galleries WHERE id = %s", (self._read_id(conn),)
+            ).fetchone()
+            return None if row is None or row[0] is None else float(row[0])
+
+        return self._db.run(work)
+
+    def set_retention(self, days: float | None) -> None:
+        """The gallery's default retention for identities created from now on (None: none)."""
+        gallery_id = self._write_id()
+        self._db.run(
+            lambda conn: conn.execute(
+                "UPDATE frs.galleries SET retention_days = %s WHERE id = %s", (days, gallery_id)
+            )
+        )
+
+    def purge_expired(self, now: str) -> list[tuple[str, list[str]]]:
+        """Delete every identity expired at ``now`` with its faces, in one transaction; (name, face ids) of
+        each, in name order. Like delete, the rows become dead tuples that VACUUM reclaims (README)."""
+
+        def work(conn: Connection) -> list[tuple[str, list[str]]]:
+            rows = conn.execute(
+                "SELECT id, name FROM frs.identities WHERE gallery_id = %s AND expires_at IS NOT NULL "
+                "AND expires_at <= %s::timestamptz ORDER BY name FOR UPDATE",
+                (self._read_id(conn), now),
+            ).fetchall()
+            if not rows:
+                return []
+            ids = [int(r[0]) for r in rows]
+            removed = _delete_faces_of(conn, ids)
+            conn.execute("DELETE FROM frs.identities WHERE id = ANY(%s)", (ids,))
+            return [(str(name), removed.get(int(identity_id), [])) for identity_id, name in rows]
+
+        return self._written(self._db.run(work))
 
     # ----- reads -------------------------------------------------------------------------------------------
 
@@ -556,7 +653,7 @@ class PgVectorGallery:
 
         def work(conn: Connection) -> Identity:
             row = conn.execute(
-                "SELECT id, metadata, created_at, updated_at FROM frs.identities "
+                "SELECT id, metadata, created_at, updated_at, expires_at FROM frs.identities "
                 "WHERE gallery_id = %s AND name = %s",
                 (self._read_id(conn), name),
             ).fetchone()
@@ -576,6 +673,7 @@ class PgVectorGallery:
                 updated_at=_iso(row[3]),
                 face_count=len(faces),
                 faces=faces,
+                expires_at=_iso_or_none(row[4]),
             )
 
         return self._db.run(work)
@@ -593,7 +691,7 @@ class PgVectorGallery:
         def work(conn: Connection) -> ListPage:
             rows = conn.execute(
                 "SELECT i.name, i.metadata, i.created_at, i.updated_at, "
-                "(SELECT count(*) FROM frs.faces f WHERE f.identity_id = i.id) "
+                "(SELECT count(*) FROM frs.faces f WHERE f.identity_id = i.id), i.expires_at "
                 "FROM frs.identities i WHERE i.gallery_id = %(gallery)s "
                 "AND (%(after)s::text IS NULL OR i.name > %(after)s) "
                 "AND (%(prefix)s::text IS NULL OR starts_with(i.name, %(prefix)s)) "
@@ -607,6 +705,7 @@ class PgVectorGallery:
                     created_at=_iso(r[2]),
                     updated_at=_iso(r[3]),
                     face_count=int(r[4]),
+                    expires_at=_iso_or_none(r[5]),
                 )
                 for r in rows[:page_size]
             )
@@ -637,7 +736,7 @@ def _locked(conn: Connection, gallery_id: int, names: list[str]) -> dict[str, tu
 def _summary(conn: Connection, gallery_id: int, name: str) -> Identity:
     row = conn.execute(
         "SELECT i.metadata, i.created_at, i.updated_at, "
-        "(SELECT count(*) FROM frs.faces f WHERE f.identity_id = i.id) "
+        "(SELECT count(*) FROM frs.faces f WHERE f.identity_id = i.id), i.expires_at "
         "FROM frs.identities i WHERE i.gallery_id = %s AND i.name = %s",
         (gallery_id, name),
     ).fetchone()
@@ -648,6 +747,7 @@ def _summary(conn: Connection, gallery_id: int, name: str) -> Identity:
         created_at=_iso(row[1]),
         updated_at=_iso(row[2]),
         face_count=int(row[3]),
+        expires_at=_iso_or_none(row[4]),
     )
 
 
@@ -689,9 +789,16 @@ def _import(
     for item in records:
         if isinstance(item, Identity):
             identities += conn.execute(
-                "INSERT INTO frs.identities (gallery_id, name, metadata, created_at, updated_at) "
-                "VALUES (%s, %s, %s::jsonb, %s, %s) ON CONFLICT (gallery_id, name) DO NOTHING",
-                (gallery_id, item.name, serialize_metadata(item.metadata), item.created_at, item.updated_at),
+                "INSERT INTO frs.identities (gallery_id, name, metadata, created_at, updated_at, expires_at) "
+                "VALUES (%s, %s, %s::jsonb, %s, %s, %s) ON CONFLICT (gallery_id, name) DO NOTHING",
+                (
+                    gallery_id,
+                    item.name,
+                    serialize_metadata(item.metadata),
+                    item.created_at,
+                    item.updated_at,
+                    item.expires_at,
+                ),
             ).rowcount
             continue
         record = item.record
@@ -726,23 +833,35 @@ def _identity_id(conn: Connection, gallery_id: int, name: str, *, lock: bool = F
     return int(row[0])
 
 
+#: Creates the identity or locks its row (so concurrent adds to one identity serialise here). A new identity
+#: gets ``expires``, else the gallery's default retention; an existing one changes only what is given.
+_UPSERT_IDENTITY = (
+    "INSERT INTO frs.identities AS i (gallery_id, name, metadata, expires_at) "
+    "VALUES (%(gallery)s, %(name)s, coalesce(%(metadata)s::jsonb, '{}'::jsonb), "
+    "coalesce(%(expires)s::timestamptz, "
+    "now() + (SELECT g.retention_days FROM frs.galleries g WHERE g.id = %(gallery)s) * interval '1 day')) "
+    "ON CONFLICT (gallery_id, name) DO UPDATE SET "
+    "metadata = coalesce(%(metadata)s::jsonb, i.metadata), "
+    "expires_at = CASE WHEN %(expires)s::timestamptz IS NULL THEN i.expires_at ELSE EXCLUDED.expires_at END, "
+    "updated_at = CASE WHEN %(metadata)s::jsonb IS NULL AND %(expires)s::timestamptz IS NULL "
+    "THEN i.updated_at ELSE now() END "
+    "RETURNING id"
+)
+
+
 def _add_one(
-    conn: Connection, gallery_id: int, name: str, face: NewFace, metadata: str | None, pack: PackInfo
+    conn: Connection,
+    gallery_id: int,
+    name: str,
+    face: NewFace,
+    metadata: str | None,
+    pack: PackInfo,
+    expires_at: str | None = None,
 ) -> AddResult:
-    # One statement creates or locks the identity row, so concurrent adds to one identity serialise here.
-    if metadata is None:
-        row = conn.execute(
-            "INSERT INTO frs.identities (gallery_id, name) VALUES (%s, %s) "
-            "ON CONFLICT (gallery_id, name) DO UPDATE SET name = EXCLUDED.name RETURNING id",
-            (gallery_id, name),
-        ).fetchone()
-    else:
-        row = conn.execute(
-            "INSERT INTO frs.identities (gallery_id, name, metadata) VALUES (%s, %s, %s::jsonb) "
-            "ON CONFLICT (gallery_id, name) DO UPDATE SET metadata = EXCLUDED.metadata, "
-            "updated_at = now() RETURNING id",
-            (gallery_id, name, metadata),
-        ).fetchone()
+    row = conn.execute(
+        _UPSERT_IDENTITY,
+        {"gallery": gallery_id, "name": name, "metadata": metadata, "expires": expires_at},
+    ).fetchone()
     assert row is not None
     identity_id = int(row[0])
     inserted = conn.execute(
@@ -776,6 +895,26 @@ def _add_one(
     count = conn.execute("SELECT count(*) FROM frs.faces WHERE identity_id = %s", (identity_id,)).fetchone()
     assert count is not None
     return AddResult(face_id=face_id, identity=name, face_count=int(count[0]), created=created)
+
+
+def _delete_faces_of(conn: Connection, identity_ids: list[int]) -> dict[int, list[str]]:
+    """Delete every face of ``identity_ids``; identity id -> the removed face ids, in enrolment order."""
+    rows = conn.execute(
+        "DELETE FROM frs.faces WHERE identity_id = ANY(%s) RETURNING identity_id, face_id, seq",
+        (identity_ids,),
+    ).fetchall()
+    removed: dict[int, list[str]] = {}
+    for identity_id, face_id, _ in sorted(rows, key=lambda r: int(r[2])):
+        removed.setdefault(int(identity_id), []).append(str(face_id))
+    return removed
+
+
+def list_pgvector_galleries(uri: str, settings: Settings | None = None) -> list[str]:
+    """Names of every gallery in the PostgreSQL database at ``uri`` (those written at least once)."""
+    db = database_for(uri, settings)
+    ensure_schema(db)
+    rows = db.run(lambda conn: conn.execute("SELECT name FROM frs.galleries ORDER BY name").fetchall())
+    return [str(r[0]) for r in rows]
 
 
 def _create_gallery_row(name: str) -> Callable[[Connection], int]:

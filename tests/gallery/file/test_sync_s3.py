@@ -360,7 +360,7 @@ def test_writer_recognises_its_own_upload_after_a_lost_answer(
     result = gallery.add_face("A", faces.face("a"), pack=pack)
     assert result.created
     deleted = gallery.delete_identity("A")  # applying it twice would raise not_found
-    assert deleted == 1
+    assert deleted == [result.face_id]
 
 
 def test_delete_removes_embedding_bytes_from_the_object(
