@@ -135,6 +135,12 @@ def run(
     final = report(jobs, job["job"])
     documents = [jobs.result(job["job"], n) for n in sorted(jobs.done_batches(job["job"]))]
     writes = [d["write_seconds"] for d in documents if d]
+    # Per photo, the batch's time outside its gallery write: reading the photo and analysing it.
+    analysed = sum(d["seconds"] - d["write_seconds"] for d in documents if d)
+    gallery_bytes = None
+    if gallery_uri.startswith("s3://"):
+        head = endpoint.client().head_object(Bucket=bucket, Key=f"galleries/{gallery}.sqlite")
+        gallery_bytes = int(head["ContentLength"])
     # Wall time: submission start to the last batch's result (the workers' 3 idle polls excluded).
     last = max(d["finished_at"] for d in documents if d)
     from datetime import datetime
@@ -157,6 +163,9 @@ def run(
         "write_seconds_mean": round(float(np.mean(writes)), 3),
         "write_seconds_p90": round(float(np.percentile(writes, 90)), 3),
         "lost_races_412": lost,
+        "read_and_analyse_seconds_per_photo": round(analysed / max(1, final["photos"]), 4),
+        "gallery_bytes": gallery_bytes,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
 
 

@@ -2,6 +2,8 @@
 
 * ``frs index s3://bucket/prefix --gallery G`` (or ``--manifest s3://bucket/list.csv``): list, record the job,
   send its batches, print the job id, then follow progress with a progress bar (``--no-follow``: return);
+* ``frs index --resume JOB``: finish a submission that stopped midway (sends only the batches not yet sent),
+  then follow it;
 * ``frs index status JOB``: progress (batches and photos done, batches failing);
 * ``frs index report JOB``: counts per outcome, failures (also ``<job>/failures.csv``), time taken.
 """
@@ -17,7 +19,7 @@ from frs.errors import FRSError
 from frs.indexing.jobs import JobStore
 from frs.indexing.messages import DEFAULT_BATCH_SIZE
 from frs.indexing.report import report, status
-from frs.indexing.submit import IndexRequest, submit
+from frs.indexing.submit import IndexRequest, resume, submit
 from frs.service import FaceService
 
 POLL_SECONDS = 2.0
@@ -45,6 +47,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"photos per message, one gallery write each (default {DEFAULT_BATCH_SIZE})",
     )
     index.add_argument("--largest", action="store_true", help="enrol the largest face of group photos")
+    index.add_argument(
+        "--resume",
+        metavar="JOB",
+        help="send the batches of JOB its submission did not send (after a crash or Ctrl-C), then follow it",
+    )
     index.add_argument("--no-follow", action="store_true", help="print the job and return at once")
     index.set_defaults(run=_run)
 
@@ -55,8 +62,12 @@ def _run(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     if len(words) == 2 and words[0] in ("status", "report"):
         jobs = JobStore.from_settings(settings)
         return status(jobs, words[1]) if words[0] == "status" else report(jobs, words[1])
-    if len(words) > 1 or (not words and not args.manifest):
-        raise FRSError("bad_request", "usage: frs index SOURCE | --manifest URI | status JOB | report JOB")
+    if args.resume is not None and (words or args.manifest):
+        raise FRSError("bad_request", "--resume JOB takes no SOURCE or --manifest: the job has its photos")
+    if args.resume is None and (len(words) > 1 or (not words and not args.manifest)):
+        raise FRSError(
+            "bad_request", "usage: frs index SOURCE | --manifest URI | --resume JOB | status JOB | report JOB"
+        )
     request = IndexRequest(
         gallery=args.gallery,
         source=words[0] if words else None,
@@ -73,7 +84,15 @@ def _run(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
             flush=True,
         )
 
-    job = submit(settings, request, on_job=announce)
+    def sent(count: int, total: int) -> None:
+        if count == total or count % 1000 < 10:
+            print(f"sent {count}/{total} batches", file=sys.stderr, flush=True)
+
+    if args.resume is not None:
+        job = resume(settings, args.resume, on_job=announce, on_sent=sent)
+        print(f"resumed: sent {job['resent']} batches", file=sys.stderr, flush=True)
+    else:
+        job = submit(settings, request, on_job=announce, on_sent=sent)
     jobs = JobStore.from_settings(settings)
     if args.no_follow:
         return status(jobs, job["job"])

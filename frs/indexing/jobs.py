@@ -1,6 +1,9 @@
 """An index job's state, stored under its id at ``FRS_INDEX_JOBS_URI`` (S3 or a directory)::
 
     <job>/job.json              what was asked: gallery, source, batch sizes, skipped objects, times
+    <job>/plan.json.gz          the photos of every batch, fixed at submission (so a resume sends the same
+                                batches, whatever the prefix or manifest holds by then)
+    <job>/sent.json             ``{"batches_sent": K}``: every batch below K is on the queue (or done)
     <job>/results/<batch>.json  written by the worker after the batch's gallery write: one outcome per photo
     <job>/errors/<batch>.json   the last failure of a batch not done yet (its reason, how often delivered)
     <job>/report.json           written by ``frs index report``: counts, time taken, the failures' location
@@ -12,6 +15,7 @@ Progress is the set of ``results/`` documents: a batch is done once its document
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import secrets
@@ -77,6 +81,33 @@ class JobStore:
         if not isinstance(document, dict):
             raise FRSError("not_found", f"no index job {job!r} at {self.store.describe(job)}")
         return document
+
+    def write_plan(self, job: str, batches: list[list[dict[str, Any]]]) -> str:
+        """The photos (``Photo.to_dict()``) of every batch, in batch order."""
+        data = json.dumps({"batches": batches}, ensure_ascii=False, separators=(",", ":"))
+        self.store.put(f"{job}/plan.json.gz", gzip.compress(data.encode("utf-8"), mtime=0))
+        return self.store.describe(f"{job}/plan.json.gz")
+
+    def plan(self, job: str) -> list[list[dict[str, Any]]]:
+        found = self.store.get(f"{check_job_id(job)}/plan.json.gz")
+        if found is None:
+            raise FRSError("not_found", f"index job {job!r} has no stored plan ({self.describe(job)})")
+        try:
+            batches = json.loads(gzip.decompress(found.data))["batches"]
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise FRSError("bad_request", f"the plan of index job {job!r} is unreadable: {exc}") from None
+        if not isinstance(batches, list):
+            raise FRSError("bad_request", f"the plan of index job {job!r} holds no list of batches")
+        return batches
+
+    def write_sent(self, job: str, batches_sent: int) -> None:
+        self._put(f"{job}/sent.json", {"batches_sent": batches_sent})
+
+    def sent(self, job: str) -> int:
+        """How many batches, from the first, are known to be on the queue (0 if none recorded)."""
+        found = self._get(f"{job}/sent.json")
+        value = found.get("batches_sent") if isinstance(found, dict) else None
+        return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
 
     def write_result(self, job: str, number: int, document: dict[str, Any]) -> str:
         return self._put(f"{job}/results/{batch_name(number)}.json", document)

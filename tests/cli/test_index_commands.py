@@ -10,6 +10,8 @@ import pytest
 from frs.api.app import Application
 from frs.cli.main import main
 from frs.config import Settings
+from frs.indexing.jobs import JobStore
+from frs.indexing.submit import IndexRequest, submit
 from frs.service import FaceService
 from harness.index_queue import IndexQueue, drain
 from tests.indexing.conftest import (  # noqa: F401 - fixtures
@@ -70,3 +72,27 @@ def test_index_refuses_bad_usage_and_unknown_jobs(
     assert main(["index", "status", "not-a-job"]) == 2
     assert main(["index", "report", "20261202T051500Z-1a2b3c4d"]) == 2
     assert "not_found" in capsys.readouterr().out
+
+
+def test_index_resume_sends_the_batches_a_crashed_submission_left(
+    cli_env: Settings, archive: Archive, queue: IndexQueue, capsys: pytest.CaptureFixture[str]
+) -> None:
+    class Crash(BaseException):
+        pass
+
+    def crash(sent: int, total: int) -> None:
+        raise Crash
+
+    request = IndexRequest(gallery="people", source=archive.uri, batch_size=1)
+    with pytest.raises(Crash):
+        submit(cli_env, request, on_sent=crash)  # died after its first 10 batches of 16
+    assert queue.waiting() == 10
+    jobs = JobStore.from_settings(cli_env)
+    (job,) = {k.split("/", 1)[0] for k in jobs.store.keys("")}
+    assert main(["index", "--resume", job, "--no-follow"]) == 0
+    captured = capsys.readouterr()
+    assert "resumed: sent 6 batches" in captured.err
+    assert json.loads(captured.out)["state"] == "running"
+    assert queue.waiting() == 16
+    assert main(["index", "--resume", job, archive.uri]) == 2
+    assert "bad_request" in capsys.readouterr().out
