@@ -446,13 +446,18 @@ class GalleryDB:
         while True:
             with sqlite_errors(self.description):
                 rows = self.conn.execute(
-                    "SELECT name, metadata, created_at, updated_at FROM identities "
+                    "SELECT name, metadata, created_at, updated_at, expires_at FROM identities "
                     "WHERE ? IS NULL OR name > ? ORDER BY name LIMIT ?",
                     (after, after, STREAM_BATCH),
                 ).fetchall()
             for r in rows:
                 yield Identity(
-                    name=r[0], metadata=json.loads(r[1]), created_at=r[2], updated_at=r[3], face_count=0
+                    name=r[0],
+                    metadata=json.loads(r[1]),
+                    created_at=r[2],
+                    updated_at=r[3],
+                    face_count=0,
+                    expires_at=r[4],
                 )
             if len(rows) < STREAM_BATCH:
                 return
@@ -774,13 +779,14 @@ class GalleryDB:
             for item in records:
                 if isinstance(item, Identity):
                     cursor = self.conn.execute(
-                        "INSERT OR IGNORE INTO identities (name, metadata, created_at, updated_at) "
-                        "VALUES (?, ?, ?, ?)",
+                        "INSERT OR IGNORE INTO identities "
+                        "(name, metadata, created_at, updated_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                         (
                             item.name,
                             validation.serialize_metadata(item.metadata),
                             item.created_at,
                             item.updated_at,
+                            item.expires_at,
                         ),
                     )
                     identities += cursor.rowcount

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from frs.errors import FRSError
 from frs.gallery.transfer.checksum import Checksum, gallery_checksum
+from frs.gallery.transfer.importer import keeps_expiry
 from frs.gallery.types import Gallery, Identity, ImportRecords, StoredFace
 
 DEFAULT_CHUNK = 5000
@@ -39,6 +40,24 @@ class CopyReport:
 def _chunks(faces: Iterator[StoredFace], size: int) -> Iterator[list[StoredFace]]:
     while chunk := list(itertools.islice(faces, size)):
         yield chunk
+
+
+def _identities(source: Gallery, target: Gallery) -> ImportRecords:
+    """The source's identities; refused (so nothing is written) if one expires and the target cannot
+    keep its expiry."""
+    keeps = keeps_expiry(target)
+
+    def records() -> Iterator[Identity | StoredFace]:
+        for identity in source.iter_identities():
+            if identity.expires_at is not None and not keeps:
+                raise FRSError(
+                    "bad_request",
+                    f"identity {identity.name!r} expires, and the target's backend keeps no expiry "
+                    "(PostgreSQL): the copy would keep it forever",
+                )
+            yield identity
+
+    return records
 
 
 def _replay(faces: list[StoredFace]) -> ImportRecords:
@@ -66,7 +85,7 @@ def copy_gallery(
                 f"the target holds embeddings of pack {bound.name!r} (dim {bound.dim}), the source of "
                 f"{pack.name!r} (dim {pack.dim})",
             )
-        identities_added = target.import_records(source.iter_identities, pack=pack).identities_added
+        identities_added = target.import_records(_identities(source, target), pack=pack).identities_added
         total = source.face_count()
         streamed = 0
         for chunk in _chunks(source.iter_faces(), chunk_size):

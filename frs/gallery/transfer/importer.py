@@ -10,6 +10,12 @@ from frs.errors import FRSError
 from frs.gallery.transfer.reader import ExportFile, FileSummary
 from frs.gallery.types import Gallery, Identity, StoredFace
 
+
+def keeps_expiry(gallery: Gallery) -> bool:
+    """Whether ``gallery`` stores identities' ``expires_at`` (file galleries do, PostgreSQL does not)."""
+    return bool(getattr(gallery, "supports_retention", False))
+
+
 #: Called with (faces read so far, faces in the file).
 Progress = Callable[[int, int], None]
 
@@ -44,6 +50,13 @@ def import_export(
             "pack_mismatch",
             f"gallery holds embeddings of pack {bound.name!r} (dim {bound.dim}), the file {pack.name!r} "
             f"(dim {pack.dim})",
+        )
+
+    if summary.expiring and not keeps_expiry(gallery):
+        raise FRSError(
+            "bad_request",
+            f"{summary.expiring} identities of the file expire, and this gallery's backend keeps no expiry "
+            "(PostgreSQL): importing would keep them forever",
         )
 
     def records() -> Iterator[Identity | StoredFace]:
