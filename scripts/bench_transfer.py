@@ -3,8 +3,7 @@
     PYTHONPATH=. .venv/bin/python scripts/bench_transfer.py --faces 100000 [--dim 512] [--out FILE]
 
 1. Builds a SQLite gallery of N clustered synthetic unit vectors (``frs.gallery.search.synthetic``) on a
-   moto S3
-   bucket, in one ``import_records`` write (set-up, not timed).
+   moto S3 bucket, in one ``import_records`` write (set-up, not timed).
 2. Each step then runs in its own process, so its peak RSS (``ru_maxrss``) is its own:
    ``export`` (S3 gallery -> gzip JSON Lines file), ``import`` (that file -> an empty pgvector database; the
    check pass and the write pass), ``copy`` (S3 gallery -> another empty pgvector database, chunks of 5,000
