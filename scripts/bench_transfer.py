@@ -4,7 +4,7 @@
 
 1. Builds a SQLite gallery of N clustered synthetic unit vectors (``frs.gallery.search.synthetic``) on a
    moto S3 bucket, in one ``import_records`` write (set-up, not timed).
-2. Each step then runs in its own process, so its peak RSS (``ru_maxrss``) is its own:
+2. Each step then runs in its own process, so its peak RSS (``VmHWM``) is its own:
    ``export`` (S3 gallery -> gzip JSON Lines file), ``import`` (that file -> an empty pgvector database; the
    check pass and the write pass), ``copy`` (S3 gallery -> another empty pgvector database, chunks of 5,000
    faces, with the final checksum verification of both sides).
@@ -18,6 +18,7 @@ import dataclasses
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -90,8 +91,16 @@ def _step(args: argparse.Namespace) -> dict[str, Any]:
         copied = copy_gallery(source, target)
         detail = {"faces": copied.faces_added, "chunks": copied.chunks_written}
     seconds = time.perf_counter() - started
-    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return {"step": args.step, "seconds": round(seconds, 1), "peak_rss_mib": round(peak_mib), **detail}
+    return {"step": args.step, "seconds": round(seconds, 1), "peak_rss_mib": _peak_rss_mib(), **detail}
+
+
+def _peak_rss_mib() -> int:
+    """This process's peak resident memory (VmHWM). Not ``getrusage``'s ru_maxrss: Linux carries the
+    parent's high-water mark over a fork + exec, which would report the parent's memory."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) // 1024
+    return int(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) // 1024
 
 
 def _run_child(step: str, **paths: str) -> dict[str, Any]:
@@ -124,10 +133,10 @@ def main() -> None:
 
     s3 = start_moto_endpoint()
     pg = start_pg_server()
+    work = Path(tempfile.mkdtemp(prefix="frs-bench-transfer-"))
     try:
         for name, value in s3.env().items():
             os.environ[name] = value
-        work = Path(tempfile.mkdtemp(prefix="frs-bench-transfer-"))
         bucket = s3.create_bucket()
         source = f"s3://{bucket}/galleries"
         pack = PackInfo(name="bench-pack", dim=args.dim)
@@ -148,6 +157,7 @@ def main() -> None:
         if args.out:
             Path(args.out).write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     finally:
+        shutil.rmtree(work, ignore_errors=True)
         pg.close()
         s3.stop()
 
