@@ -24,6 +24,7 @@ from frs.cli import (
     model_commands,
     pipeline_commands,
     service_commands,
+    transfer_commands,
     watch_commands,
 )
 from frs.cli.audited import run_command
@@ -113,6 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
         watch_commands,
         calibrate_commands,
         audit_commands,
+        transfer_commands,
     ):
         commands.register(sub)
     for command in _commands_of(parser):

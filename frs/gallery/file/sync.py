@@ -21,6 +21,7 @@ exact-scored.
 from __future__ import annotations
 
 import random
+import shutil
 import threading
 import time
 import uuid
@@ -337,6 +338,29 @@ class SyncedGallery:
 
     # ----- extras beyond the Gallery protocol --------------------------------------------------------------
 
+    def restore_version(self, version_id: str) -> str:
+        """Make an earlier object version (S3 ``VersionId``) the current gallery again, through the normal
+        conditional upload (re-based on the newest version if another writer wins the race, so no write is
+        lost without trace: the replaced version stays in the bucket's history). Returns the new ETag.
+
+        ``bad_request`` when the transport keeps no versions (a local directory), ``not_found`` for an
+        unknown version, ``storage_misconfigured`` when that version is not an FRS gallery file."""
+        fetch_version = getattr(self._transport, "fetch_version", None)
+        if fetch_version is None:
+            raise FRSError("bad_request", "only S3 galleries keep earlier versions (use --from-export)")
+        description = self._transport.describe(self._key)
+        with disk_errors(f"restoring {description}"):
+            download = temp_path(self._cache, "restore")
+        try:
+            fetch_version(self._key, version_id, download)
+            upgrade_file(download, f"{description} version {version_id}")
+            with self._lock:
+                self._write(lambda db: None, start_from=download)
+                assert self._version is not None and self._version.etag is not None
+                return self._version.etag
+        finally:
+            remove_quietly(download)
+
     supports_retention = True
 
     def expired_names(self, now: str) -> list[str]:
@@ -471,8 +495,11 @@ class SyncedGallery:
             if previous.path is not None and previous.path != version.path:
                 remove_quietly(previous.path)
 
-    def _write(self, mutation: Callable[[GalleryDB], T]) -> T:
-        """Apply ``mutation`` to the shared file with optimistic concurrency (see the module docstring)."""
+    def _write(self, mutation: Callable[[GalleryDB], T], *, start_from: Path | None = None) -> T:
+        """Apply ``mutation`` to the shared file with optimistic concurrency (see the module docstring).
+
+        ``start_from``: build the new version from this gallery file instead of the current version (a
+        restore); it is uploaded even when ``mutation`` changes nothing."""
         with self._lock:
             fresh = False
             conflicts = 0
@@ -484,7 +511,7 @@ class SyncedGallery:
                     self._revalidate()
                     fresh = True
                 try:
-                    outcome = self._attempt_write(mutation)
+                    outcome = self._attempt_write(mutation, start_from)
                 except FRSError as exc:
                     if fresh or exc.code not in (
                         "not_found",
@@ -521,7 +548,9 @@ class SyncedGallery:
                 f"gave up after {conflicts} lost races, try again",
             )
 
-    def _attempt_write(self, mutation: Callable[[GalleryDB], T]) -> _Outcome[T]:
+    def _attempt_write(
+        self, mutation: Callable[[GalleryDB], T], start_from: Path | None = None
+    ) -> _Outcome[T]:
         """One optimistic attempt based on the cached version; ``uploaded=False`` if another writer won."""
         assert self._version is not None
         base = self._version
@@ -532,13 +561,15 @@ class SyncedGallery:
             with disk_errors(f"preparing a new version of {description}"):
                 work = temp_path(self._cache, "work")
                 snapshot = temp_path(self._cache, "snapshot")
-                if base.db is not None:
+                if start_from is not None:
+                    shutil.copyfile(start_from, work)
+                elif base.db is not None:
                     base.db.copy_to(work)
                 db = open_working_copy(work, description)
                 try:
                     changes_before = db.change_count()
                     result = mutation(db)
-                    if db.change_count() == changes_before:
+                    if start_from is None and db.change_count() == changes_before:
                         # Nothing changed (e.g. an idempotent re-add): no new version to upload.
                         return _Outcome(result, write_id, uploaded=True)
                     db.set_write_id(write_id)

@@ -126,6 +126,30 @@ class S3Transport:
             raise IncompleteReadError(actual_bytes=written, expected_bytes=expected)
         return FetchResult("downloaded", str(response["ETag"]))
 
+    def fetch_version(self, key: str, version_id: str, destination: Path) -> None:
+        """Download one earlier version of ``key`` (a versioned bucket's ``VersionId``) into ``destination``;
+        ``not_found`` if the bucket has no such version of it."""
+        request = {"Bucket": self.bucket, "Key": self.object_key(key), "VersionId": version_id}
+        for attempt in range(_STREAM_ATTEMPTS):
+            try:
+                response = self.client.get_object(**request)
+                with disk_errors(f"caching {self.describe(key)}"), destination.open("wb") as target:
+                    for chunk in response["Body"].iter_chunks(_CHUNK):
+                        target.write(chunk)
+                return
+            except ClientError as exc:
+                code, status = _error_code(exc)
+                if code in ("NoSuchVersion", "NoSuchKey", "InvalidArgument", "404") or status == 404:
+                    raise FRSError(
+                        "not_found", f"{self.describe(key)} has no version {version_id!r}"
+                    ) from exc
+                raise self._translate(exc, "download", key) from exc
+            except (BotoCoreError, NoCredentialsError) as exc:
+                raise self._translate(exc, "download", key) from exc
+            except _BROKEN_STREAM as exc:
+                if attempt == _STREAM_ATTEMPTS - 1:
+                    raise self._translate(exc, "download", key) from exc
+
     def put(self, key: str, source: Path, if_match: str | None) -> str:
         request: dict[str, Any] = {
             "Bucket": self.bucket,

@@ -1,0 +1,1 @@
+"""Moving and backing up galleries: the export file format, export/import, copy between backends, restore."""
