@@ -1,7 +1,8 @@
-"""``frs gallery export|import|copy|restore``: move and back up whole galleries.
+"""``frs gallery export|import|copy|restore|reindex``: move, back up and re-enrol whole galleries.
 
 Each works on ``--gallery`` (default ``default``) at ``--gallery-uri`` (default ``FRS_GALLERY_URI``);
-``copy`` reads ``--from`` (default: that same location) and writes ``--to``. A progress bar goes to stderr
+``copy`` reads ``--from`` (default: that same location) and writes ``--to``; ``reindex`` reads the gallery
+at ``--gallery-uri`` and writes ``--to`` with ``--to-pack``. A progress bar goes to stderr
 when stderr is a terminal, or always with ``--progress``.
 """
 
@@ -18,6 +19,7 @@ from typing import Any
 from frs.errors import FRSError
 from frs.gallery.transfer.copy import DEFAULT_CHUNK, copy_gallery
 from frs.gallery.transfer.importer import ImportReport, import_export
+from frs.gallery.transfer.reindex import DEFAULT_BATCH, reindex_gallery
 from frs.gallery.transfer.restore import restore_export, restore_version
 from frs.gallery.transfer.writer import export_to_path, write_export
 from frs.service import FaceService
@@ -28,7 +30,7 @@ _PROGRESS_HELP = "show a progress bar on stderr even when it is not a terminal (
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     gallery = sub.add_parser(
         "gallery",
-        help="move and back up whole galleries (export, import, copy, restore)",
+        help="move, back up and re-enrol whole galleries (export, import, copy, restore, reindex)",
         description="Move and back up whole galleries; see README 'Moving and backing up a gallery'.",
     )
     commands = gallery.add_subparsers(dest="gallery_command", required=True, metavar="COMMAND")
@@ -85,6 +87,27 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     source.add_argument("--from-export", metavar="FILE", help="an export file")
     restore.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
     restore.set_defaults(run=_restore)
+
+    reindex = commands.add_parser(
+        "reindex",
+        help="re-enrol the gallery with another pack into --to, from the faces' s3:// sources",
+        description="Re-enrol --gallery at --gallery-uri into --gallery at --to with pack --to-pack: the "
+        "identities (metadata, expiry) are created, and each face with an s3:// source is fetched, analysed "
+        "with the new pack (the face overlapping the stored box most) and enrolled through the enrolment "
+        "quality filter. Prints a report of the faces it could not re-enrol (no_source, photo_gone, "
+        "unreadable, no_face, low_quality). Re-running adds nothing; a target of another pack is refused "
+        "(pack_mismatch) before any write. The source is never written.",
+    )
+    reindex.add_argument("--to-pack", required=True, metavar="PACK", help="the pack to re-enrol with")
+    reindex.add_argument("--to", dest="target", metavar="URI", required=True, help="target location")
+    reindex.add_argument(
+        "--batch-faces",
+        type=int,
+        default=DEFAULT_BATCH,
+        help=f"faces per write to the target (default {DEFAULT_BATCH})",
+    )
+    reindex.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
+    reindex.set_defaults(run=_reindex)
 
 
 @contextmanager
@@ -177,3 +200,27 @@ def _restore(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
     with _bar(args, "face") as bar:
         report = restore_export(gallery, Path(args.from_export), progress=bar)
     return {"gallery": args.gallery, "restored_from": args.from_export, **_import_dict(report)}
+
+
+def _reindex(service: FaceService, args: argparse.Namespace) -> dict[str, Any]:
+    settings = service.settings
+    if settings.gallery_uri.rstrip("/") == args.target.rstrip("/"):
+        raise FRSError("bad_request", "--to is the source's location (--gallery-uri): give another one")
+    from frs.gallery.factory import open_gallery
+    from frs.pipeline.analyzer import load_analyzer
+    from frs.pipeline.quality import parse_filter_level
+
+    analyzer = load_analyzer(dataclasses.replace(settings, pack=args.to_pack))
+    source = service.gallery(args.gallery)
+    target = open_gallery(args.gallery, dataclasses.replace(settings, gallery_uri=args.target))
+    with _bar(args, "face") as bar:
+        report = reindex_gallery(
+            source,
+            target,
+            analyzer,
+            level=parse_filter_level(settings.add_quality_filter),
+            settings=settings,
+            batch_size=args.batch_faces,
+            progress=bar,
+        )
+    return {"gallery": args.gallery, "to": args.target, **report.to_dict()}

@@ -88,7 +88,7 @@ class ReindexReport:
         }
 
 
-class _Refused(Exception):
+class _RefusedError(Exception):
     def __init__(self, outcome: str, reason: str) -> None:
         super().__init__(reason)
         self.outcome = outcome
@@ -108,21 +108,21 @@ def iou(a: Box, b: Box) -> float:
 
 def _fetch(source: str, settings: Settings) -> bytes:
     if not source.startswith("s3://"):
-        raise _Refused(UNREADABLE, "only s3:// sources are fetched (FRS does not download URLs)")
+        raise _RefusedError(UNREADABLE, "only s3:// sources are fetched (FRS does not download URLs)")
     bucket, _, key = source[len("s3://") :].partition("/")
     try:
         return fetch_s3_image({"bucket": bucket, "key": key}, "source", settings)
     except FRSError as exc:
         outcome = PHOTO_GONE if exc.code == "not_found" else UNREADABLE
-        raise _Refused(outcome, f"{exc.code}: {exc.message}") from exc
+        raise _RefusedError(outcome, f"{exc.code}: {exc.message}") from exc
 
 
 def _match(faces: list[AnalyzedFace], stored: Box) -> AnalyzedFace:
     if not faces:
-        raise _Refused(NO_FACE, "the new pack finds no face in the photo")
+        raise _RefusedError(NO_FACE, "the new pack finds no face in the photo")
     overlap, best = max(((iou(f.bbox, stored), f) for f in faces), key=lambda pair: pair[0])
     if overlap < MIN_IOU:
-        raise _Refused(
+        raise _RefusedError(
             NO_FACE,
             f"none of the {len(faces)} faces the new pack finds overlaps the enrolled box "
             f"(best IoU {overlap:.2f} < {MIN_IOU})",
@@ -130,20 +130,18 @@ def _match(faces: list[AnalyzedFace], stored: Box) -> AnalyzedFace:
     return best
 
 
-def _new_face(
-    stored: StoredFace, analyzer: FaceAnalyzer, level: FilterLevel, settings: Settings
-) -> NewFace:
+def _new_face(stored: StoredFace, analyzer: FaceAnalyzer, level: FilterLevel, settings: Settings) -> NewFace:
     record = stored.record
     assert record.source is not None
     image = _fetch(record.source, settings)
     try:
         faces = analyzer.analyze(image).faces
     except FRSError as exc:  # invalid_image, image_too_large
-        raise _Refused(UNREADABLE, f"{exc.code}: {exc.message}") from exc
+        raise _RefusedError(UNREADABLE, f"{exc.code}: {exc.message}") from exc
     face = _match(faces, record.bbox)
     reasons = analyzer.quality_refusals(face, level)
     if reasons:
-        raise _Refused(LOW_QUALITY, f"below the '{level}' quality filter: {', '.join(reasons)}")
+        raise _RefusedError(LOW_QUALITY, f"below the '{level}' quality filter: {', '.join(reasons)}")
     assert face.embedding is not None
     return NewFace(
         face.embedding,
@@ -219,7 +217,7 @@ def reindex_gallery(
         else:
             try:
                 batch.append((record.identity, _new_face(stored, analyzer, level, settings), None))
-            except _Refused as refused:
+            except _RefusedError as refused:
                 report.refuse(record, refused.outcome, refused.reason)
         if len(batch) >= batch_size:
             flush()
