@@ -8,12 +8,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+import cv2
+import numpy as np
 import pytest
 
 from frs.cli.main import main
 from frs.config import Settings
 from frs.gallery.transfer.checksum import gallery_checksum
-from frs.gallery.transfer.reindex import OUTCOMES, iou
+from frs.gallery.transfer.reindex import OUTCOMES, iou, reindex_gallery
+from frs.pipeline.analyzer import load_analyzer
+from frs.pipeline.quality import parse_filter_level
 from frs.service import FaceService
 from harness.s3 import S3Endpoint
 from tests.gallery.transfer.conftest import GALLERY, open_at
@@ -176,3 +180,51 @@ def test_the_target_must_not_be_the_source(source: Source, capsys: pytest.Captur
     before = gallery_checksum(open_at(source.settings))
     assert refusal(source, source.settings.gallery_uri + "/", capsys)["code"] == "bad_request"
     assert gallery_checksum(open_at(source.settings)) == before
+
+
+def blurred(photo: bytes) -> bytes:
+    """The photo at 300 px wide, blurred hard (sigma 12): too soft for the medium quality filter."""
+    bgr = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
+    bgr = cv2.resize(bgr, (300, round(300 * bgr.shape[0] / bgr.shape[1])), interpolation=cv2.INTER_AREA)
+    ok, png = cv2.imencode(".png", cv2.GaussianBlur(bgr, (0, 0), 12.0))
+    assert ok
+    return png.tobytes()
+
+
+def test_a_face_not_found_again_or_below_the_filter_is_refused(
+    source: Source, open_settings: Settings, s3_env: S3Endpoint, testdata: Path, tmp_path: Path
+) -> None:
+    """Straight through ``reindex_gallery`` with the medium filter: a face whose enrolled box covers no face
+    of its photo is ``no_face``, a blurred photo ``low_quality`` with the filter's reasons."""
+    settings = dataclasses.replace(source.settings, gallery_uri=str(tmp_path / "edge"))
+    service = FaceService(settings)
+    photo = (testdata / "fr_obama_1.jpg").read_bytes()
+    found = service.enrolment_face(photo)
+    elsewhere = dataclasses.replace(
+        found, bbox=(0.0, 0.0, 4.0, 4.0), source=f"s3://{source.bucket}/photos/fr_obama_1.jpg"
+    )
+    soft = blurred((testdata / "person_b_1.jpg").read_bytes())
+    s3_env.client().put_object(Bucket=source.bucket, Key="photos/soft.png", Body=soft)
+    service.add(GALLERY, "soft", soft, quality_filter="none", source=f"s3://{source.bucket}/photos/soft.png")
+    edge = open_at(settings)
+    edge.add_faces([("elsewhere", elsewhere, None)], pack=service.analyzer.pack)
+    target = open_at(dataclasses.replace(settings, gallery_uri=str(tmp_path / "edge-open")))
+
+    report = reindex_gallery(
+        edge,
+        target,
+        load_analyzer(open_settings),
+        level=parse_filter_level("medium"),
+        settings=settings,
+        batch_size=1,
+    )
+
+    counts = {outcome: n for outcome, n in report.counts.items() if n}
+    assert counts == {"no_face": 1, "low_quality": 1}
+    refused = {r.identity: r for r in report.refused}
+    assert (
+        refused["elsewhere"].outcome == "no_face"
+        and "overlaps the enrolled box" in refused["elsewhere"].reason
+    )
+    assert refused["soft"].outcome == "low_quality" and "LOW_SHARPNESS" in refused["soft"].reason
+    assert (report.identities_added, report.faces_added, target.face_count()) == (2, 0, 0)
