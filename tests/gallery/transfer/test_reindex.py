@@ -185,6 +185,7 @@ def test_the_target_must_not_be_the_source(source: Source, capsys: pytest.Captur
 def blurred(photo: bytes) -> bytes:
     """The photo at 300 px wide, blurred hard (sigma 12): too soft for the medium quality filter."""
     bgr = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
+    assert bgr is not None
     bgr = cv2.resize(bgr, (300, round(300 * bgr.shape[0] / bgr.shape[1])), interpolation=cv2.INTER_AREA)
     ok, png = cv2.imencode(".png", cv2.GaussianBlur(bgr, (0, 0), 12.0))
     assert ok
