@@ -196,7 +196,8 @@ def test_a_face_not_found_again_or_below_the_filter_is_refused(
     source: Source, open_settings: Settings, s3_env: S3Endpoint, testdata: Path, tmp_path: Path
 ) -> None:
     """Straight through ``reindex_gallery`` with the medium filter: a face whose enrolled box covers no face
-    of its photo is ``no_face``, a blurred photo ``low_quality`` with the filter's reasons."""
+    of its photo is ``no_face``, a blurred photo ``low_quality`` with the filter's reasons, and an http(s)
+    source (FRS downloads no URLs) ``unreadable``."""
     settings = dataclasses.replace(source.settings, gallery_uri=str(tmp_path / "edge"))
     service = FaceService(settings)
     photo = (testdata / "fr_obama_1.jpg").read_bytes()
@@ -208,7 +209,8 @@ def test_a_face_not_found_again_or_below_the_filter_is_refused(
     s3_env.client().put_object(Bucket=source.bucket, Key="photos/soft.png", Body=soft)
     service.add(GALLERY, "soft", soft, quality_filter="none", source=f"s3://{source.bucket}/photos/soft.png")
     edge = open_at(settings)
-    edge.add_faces([("elsewhere", elsewhere, None)], pack=service.analyzer.pack)
+    web = dataclasses.replace(found, source="https://example.com/obama.jpg")
+    edge.add_faces([("elsewhere", elsewhere, None), ("web", web, None)], pack=service.analyzer.pack)
     target = open_at(dataclasses.replace(settings, gallery_uri=str(tmp_path / "edge-open")))
 
     report = reindex_gallery(
@@ -221,11 +223,12 @@ def test_a_face_not_found_again_or_below_the_filter_is_refused(
     )
 
     counts = {outcome: n for outcome, n in report.counts.items() if n}
-    assert counts == {"no_face": 1, "low_quality": 1}
+    assert counts == {"no_face": 1, "low_quality": 1, "unreadable": 1}
     refused = {r.identity: r for r in report.refused}
     assert (
         refused["elsewhere"].outcome == "no_face"
         and "overlaps the enrolled box" in refused["elsewhere"].reason
     )
     assert refused["soft"].outcome == "low_quality" and "LOW_SHARPNESS" in refused["soft"].reason
-    assert (report.identities_added, report.faces_added, target.face_count()) == (2, 0, 0)
+    assert refused["web"].outcome == "unreadable" and "only s3:// sources" in refused["web"].reason
+    assert (report.identities_added, report.faces_added, target.face_count()) == (3, 0, 0)
