@@ -21,12 +21,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from frs.api.images import fetch_s3_image
 from frs.config import Settings
 from frs.errors import FRSError
 from frs.gallery.transfer.importer import keeps_expiry
 from frs.gallery.types import FaceRecord, Gallery, Identity, NewFace, StoredFace
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer
+from frs.pipeline.detectors.base import iou
 from frs.pipeline.quality import FilterLevel
 
 DEFAULT_BATCH = 100
@@ -95,17 +98,6 @@ class _RefusedError(Exception):
         self.reason = reason
 
 
-def iou(a: Box, b: Box) -> float:
-    """Intersection over union of two (x1, y1, x2, y2) boxes; 0 when either is empty."""
-    width = min(a[2], b[2]) - max(a[0], b[0])
-    height = min(a[3], b[3]) - max(a[1], b[1])
-    if width <= 0 or height <= 0:
-        return 0.0
-    inter = width * height
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
 def _fetch(source: str, settings: Settings) -> bytes:
     if not source.startswith("s3://"):
         raise _RefusedError(UNREADABLE, "only s3:// sources are fetched (FRS does not download URLs)")
@@ -120,7 +112,10 @@ def _fetch(source: str, settings: Settings) -> bytes:
 def _match(faces: list[AnalyzedFace], stored: Box) -> AnalyzedFace:
     if not faces:
         raise _RefusedError(NO_FACE, "the new pack finds no face in the photo")
-    overlap, best = max(((iou(f.bbox, stored), f) for f in faces), key=lambda pair: pair[0])
+    box = np.asarray(stored, dtype=np.float32)
+    overlap, best = max(
+        ((iou(np.asarray(f.bbox, dtype=np.float32), box), f) for f in faces), key=lambda pair: pair[0]
+    )
     if overlap < MIN_IOU:
         raise _RefusedError(
             NO_FACE,

@@ -15,7 +15,7 @@ import pytest
 from frs.cli.main import main
 from frs.config import Settings
 from frs.gallery.transfer.checksum import gallery_checksum
-from frs.gallery.transfer.reindex import OUTCOMES, iou, reindex_gallery
+from frs.gallery.transfer.reindex import OUTCOMES, reindex_gallery
 from frs.pipeline.analyzer import load_analyzer
 from frs.pipeline.quality import parse_filter_level
 from frs.service import FaceService
@@ -79,12 +79,6 @@ def reindex(
     assert code == 0, out
     report: dict[str, Any] = json.loads(out)
     return report
-
-
-def test_iou() -> None:
-    assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
-    assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(50 / 150)
-    assert iou((0, 0, 10, 10), (10, 0, 20, 10)) == 0.0
 
 
 def test_reindex_to_the_open_pack_reports_what_it_could_not_re_enrol(

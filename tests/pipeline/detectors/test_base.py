@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from frs.pipeline.detectors.base import fit_on_canvas
+from frs.pipeline.detectors.base import fit_on_canvas, iou
 
 
 def _photo(width: int, height: int) -> np.ndarray:
@@ -37,3 +38,10 @@ def test_the_cap_never_changes_a_photo_larger_than_the_input() -> None:
     plain = fit_on_canvas(_photo(1280, 960), (640, 640), None, multiple=32)
     assert capped[1] == plain[1] == 0.5
     assert capped[0].shape == plain[0].shape == (480, 640, 3)
+
+
+def test_iou_of_boxes() -> None:
+    box = np.array([0, 0, 10, 10], dtype=np.float32)
+    assert iou(box, box) == 1.0
+    assert iou(box, np.array([5, 0, 15, 10], dtype=np.float32)) == pytest.approx(50 / 150)
+    assert iou(box, np.array([10, 0, 20, 10], dtype=np.float32)) == 0.0
