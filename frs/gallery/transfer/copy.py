@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from frs.errors import FRSError
 from frs.gallery.transfer.checksum import Checksum, gallery_checksum
-from frs.gallery.transfer.importer import keeps_expiry
+from frs.gallery.transfer.importer import refuse_other_pack
 from frs.gallery.types import Gallery, Identity, ImportRecords, StoredFace
 
 DEFAULT_CHUNK = 5000
@@ -42,20 +42,9 @@ def _chunks(faces: Iterator[StoredFace], size: int) -> Iterator[list[StoredFace]
         yield chunk
 
 
-def _identities(source: Gallery, target: Gallery) -> ImportRecords:
-    """The source's identities; refused (so nothing is written) if one expires and the target cannot
-    keep its expiry."""
-    keeps = keeps_expiry(target)
-
+def _identities(source: Gallery) -> ImportRecords:
     def records() -> Iterator[Identity | StoredFace]:
-        for identity in source.iter_identities():
-            if identity.expires_at is not None and not keeps:
-                raise FRSError(
-                    "bad_request",
-                    f"identity {identity.name!r} expires, and the target's backend keeps no expiry "
-                    "(PostgreSQL): the copy would keep it forever",
-                )
-            yield identity
+        return source.iter_identities()
 
     return records
 
@@ -78,14 +67,8 @@ def copy_gallery(
     pack = source.pack()
     identities_added = faces_added = present = chunks = 0
     if pack is not None:
-        bound = target.pack()
-        if bound is not None and bound != pack:
-            raise FRSError(
-                "pack_mismatch",
-                f"the target holds embeddings of pack {bound.name!r} (dim {bound.dim}), the source of "
-                f"{pack.name!r} (dim {pack.dim})",
-            )
-        identities_added = target.import_records(_identities(source, target), pack=pack).identities_added
+        refuse_other_pack(target, pack, "the source")
+        identities_added = target.import_records(_identities(source), pack=pack).identities_added
         total = source.face_count()
         streamed = 0
         for chunk in _chunks(source.iter_faces(), chunk_size):

@@ -9,11 +9,19 @@ from pathlib import Path
 from frs.errors import FRSError
 from frs.gallery.transfer.reader import ExportFile, FileSummary
 from frs.gallery.types import Gallery, Identity, StoredFace
+from frs.packs.info import PackInfo
 
 
-def keeps_expiry(gallery: Gallery) -> bool:
-    """Whether ``gallery`` stores identities' ``expires_at`` (every shipped backend does)."""
-    return bool(getattr(gallery, "supports_retention", False))
+def refuse_other_pack(target: Gallery, pack: PackInfo, writing: str) -> None:
+    """``pack_mismatch`` (before any write) when ``target`` is bound to another pack than ``pack``, the pack
+    of what ``writing`` names; one gallery never mixes packs."""
+    bound = target.pack()
+    if bound is not None and bound != pack:
+        raise FRSError(
+            "pack_mismatch",
+            f"the target holds embeddings of pack {bound.name!r} (dim {bound.dim}), {writing} of "
+            f"{pack.name!r} (dim {pack.dim}): one gallery never mixes packs",
+        )
 
 
 #: Called with (faces read so far, faces in the file).
@@ -44,20 +52,7 @@ def import_export(
         if replace:
             raise FRSError("invalid_export", f"{path} holds no records, so there is nothing to restore")
         return ImportReport(summary, 0, 0, 0)
-    bound = gallery.pack()
-    if bound is not None and bound != pack:
-        raise FRSError(
-            "pack_mismatch",
-            f"gallery holds embeddings of pack {bound.name!r} (dim {bound.dim}), the file {pack.name!r} "
-            f"(dim {pack.dim})",
-        )
-
-    if summary.expiring and not keeps_expiry(gallery):
-        raise FRSError(
-            "bad_request",
-            f"{summary.expiring} identities of the file expire, and this gallery's backend keeps no expiry "
-            "(PostgreSQL): importing would keep them forever",
-        )
+    refuse_other_pack(gallery, pack, "the file")
 
     def records() -> Iterator[Identity | StoredFace]:
         faces = 0

@@ -30,7 +30,6 @@ class FileSummary:
     identities: int
     faces: int
     sha256: str
-    expiring: int = 0  # identities with an expires_at
 
 
 class ExportFile:
@@ -82,7 +81,7 @@ class _Scan:
         header = fmt.decode_header(first)
         digest.update(first)
         names: set[str] = set()
-        faces = expiring = 0
+        faces = 0
         last_face_id = ""
         line_no = 1
         while True:
@@ -107,7 +106,6 @@ class _Scan:
                 if identity.name in names:
                     raise fmt.invalid(line_no, f"identity {identity.name!r} appears twice")
                 names.add(identity.name)
-                expiring += identity.expires_at is not None
                 yield identity
             elif kind == "face":
                 face = fmt.decode_face(value, line_no, header.pack)
@@ -130,6 +128,4 @@ class _Scan:
             )
         if trailer.sha256 != digest.hexdigest():
             raise fmt.invalid(line_no, "the digest does not match the file's records (it is corrupt)")
-        self.summary = FileSummary(
-            header=header, identities=len(names), faces=faces, sha256=trailer.sha256, expiring=expiring
-        )
+        self.summary = FileSummary(header=header, identities=len(names), faces=faces, sha256=trailer.sha256)

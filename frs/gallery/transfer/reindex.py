@@ -1,7 +1,6 @@
 """Re-enrol a gallery on another pack from the photos its faces were enrolled from (their ``source``).
 
-1. Checks before any write: the target is empty or already of the new pack (else ``pack_mismatch``), and
-   every expiring identity can keep its expiry there.
+1. Checks before any write: the target is empty or already of the new pack (else ``pack_mismatch``).
 2. Every identity of the source, with its metadata and expiry, in one ``import_records`` write (what the
    target has is kept).
 3. Every face with an ``s3://`` source: the photo is fetched (as ``{"s3": ...}`` image references are, with
@@ -26,7 +25,7 @@ import numpy as np
 from frs.api.images import fetch_s3_image
 from frs.config import Settings
 from frs.errors import FRSError
-from frs.gallery.transfer.importer import keeps_expiry
+from frs.gallery.transfer.importer import refuse_other_pack
 from frs.gallery.types import FaceRecord, Gallery, Identity, NewFace, StoredFace
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer
 from frs.pipeline.detectors.base import iou
@@ -148,24 +147,6 @@ def _new_face(stored: StoredFace, analyzer: FaceAnalyzer, level: FilterLevel, se
     )
 
 
-def _check_target(source: Gallery, target: Gallery, analyzer: FaceAnalyzer) -> None:
-    bound = target.pack()
-    pack = analyzer.pack
-    if bound is not None and bound != pack:
-        raise FRSError(
-            "pack_mismatch",
-            f"the target holds embeddings of pack {bound.name!r} (dim {bound.dim}); reindexing writes "
-            f"{pack.name!r} (dim {pack.dim}) and never mixes packs in one gallery",
-        )
-    if not keeps_expiry(target):
-        for identity in source.iter_identities():
-            if identity.expires_at is not None:
-                raise FRSError(
-                    "bad_request",
-                    f"identity {identity.name!r} expires, and the target's backend keeps no expiry",
-                )
-
-
 def _identities(source: Gallery) -> Callable[[], Iterator[Identity | StoredFace]]:
     def records() -> Iterator[Identity | StoredFace]:
         yield from source.iter_identities()
@@ -189,8 +170,8 @@ def reindex_gallery(
         raise FRSError("bad_request", "the batch size must be at least 1 face")
     if source is target:
         raise FRSError("bad_request", "the target must be another gallery than the source")
-    _check_target(source, target, analyzer)
     pack = analyzer.pack
+    refuse_other_pack(target, pack, "reindexing writes embeddings")
     report = ReindexReport(pack=pack.name)
     if source.pack() is None:  # never written: nothing to re-enrol
         return report
