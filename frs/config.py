@@ -57,6 +57,11 @@ def _pack_name(value: str) -> bool:
     return bool(value) and "/" not in value and not value.startswith(".")
 
 
+def _memory_size(value: str) -> bool:
+    """A PostgreSQL memory size (``maintenance_work_mem`` units), e.g. ``512MB`` or ``2GB``."""
+    return re.fullmatch(r"[1-9][0-9]*(kB|MB|GB|TB)", value) is not None
+
+
 def _seconds(value: float) -> bool:
     return 0 < value < 3600
 
@@ -114,6 +119,10 @@ RULES: dict[str, tuple[str, Rule]] = {
     "gallery_uri": ("FRS_GALLERY_URI", Rule(bool, "a directory, file://, s3:// or postgresql:// URI")),
     "sync_ttl": ("FRS_SYNC_TTL", Rule(lambda v: math.isfinite(v) and v >= 0, "a number of seconds >= 0")),
     "pg_ef_search": ("FRS_PG_EF_SEARCH", Rule(lambda v: 1 <= v <= 1000, "an integer from 1 to 1000")),
+    "pg_index_build_memory": (
+        "FRS_PG_INDEX_BUILD_MEMORY",
+        Rule(_memory_size, "a PostgreSQL memory size such as 512MB or 2GB"),
+    ),
     "ann_min_faces": (
         "FRS_ANN_MIN_FACES",
         Rule(lambda v: v >= 0, "an integer >= 0 (0: always use the index)"),
@@ -201,6 +210,8 @@ class Settings:
     sync_ttl: float = 5.0
     ann_min_faces: int = 200_000  # file galleries this large search through an HNSW index
     pg_ef_search: int = 400  # pgvector HNSW candidates per query: recall vs latency
+    # maintenance_work_mem of a bulk load's HNSW build (None: the server's); a build whose graph fits is fast
+    pg_index_build_memory: str | None = None
     # -- AWS (every boto3 client comes from frs.aws with these)
     input_bucket: str | None = None  # if set, {"s3": ...} images may only come from this bucket
     aws_region: str = DEFAULT_REGION
@@ -260,6 +271,7 @@ class Settings:
             sync_ttl=env.number("FRS_SYNC_TTL", base.sync_ttl),
             ann_min_faces=env.integer("FRS_ANN_MIN_FACES", base.ann_min_faces),
             pg_ef_search=env.integer("FRS_PG_EF_SEARCH", base.pg_ef_search),
+            pg_index_build_memory=env.text("FRS_PG_INDEX_BUILD_MEMORY") or base.pg_index_build_memory,
             input_bucket=env.text("FRS_INPUT_BUCKET"),
             aws_region=env.text("AWS_REGION") or env.text("AWS_DEFAULT_REGION") or base.aws_region,
             aws_endpoint_url=env.text("AWS_ENDPOINT_URL"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -221,6 +222,11 @@ class Gallery(Protocol):
 
     def existing_face_ids(self, face_ids: list[str]) -> set[str]:
         """Which of ``face_ids`` this gallery holds."""
+        ...
+
+    def bulk_load(self, faces: int) -> AbstractContextManager[None]:
+        """Wraps the ``import_records`` writes of a load of about ``faces`` faces, so the backend can prepare
+        and finish it once (PostgreSQL builds its index at the end); atomicity stays per write."""
         ...
 
     def import_records(

@@ -26,7 +26,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Generic, TypeVar
@@ -328,6 +328,10 @@ class SyncedGallery:
         with self._lock:
             version = self._current()
             return set() if version.db is None else version.db.existing_face_ids(face_ids)
+
+    def bulk_load(self, faces: int) -> AbstractContextManager[None]:
+        """Nothing to prepare: each ``import_records`` is one upload of the whole file."""
+        return nullcontext()
 
     def import_records(
         self, records: ImportRecords, *, pack: PackInfo, replace: bool = False

@@ -13,6 +13,7 @@ changed, the connection is tried once more with the new credentials.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import struct
 import threading
@@ -239,8 +240,10 @@ class Database:
 
     # -- running work ---------------------------------------------------------------------------------------
 
-    def run(self, work: Callable[[Connection], T]) -> T:
+    def run(self, work: Callable[[Connection], T], *, transaction: bool = True) -> T:
         """Run ``work`` inside one transaction; reconnect and retry once if the connection was lost.
+        ``transaction=False`` runs it in autocommit mode instead, for the statements PostgreSQL refuses
+        inside a transaction (``CREATE INDEX CONCURRENTLY``).
 
         A deadlock or serialization failure is also retried once. FRSError raised by ``work`` rolls the
         transaction back and propagates unchanged. If the connection dies during COMMIT, the first attempt
@@ -251,7 +254,7 @@ class Database:
             for attempt in (1, 2):
                 conn = self._connection()
                 try:
-                    with conn.transaction():
+                    with conn.transaction() if transaction else contextlib.nullcontext():
                         return work(conn)
                 except psycopg.errors.TransactionRollback as exc:
                     if attempt == 2:

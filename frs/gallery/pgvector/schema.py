@@ -183,15 +183,20 @@ def index_name(gallery_id: int) -> str:
     return f"faces_hnsw_g{gallery_id}"
 
 
-def create_gallery_index(conn: Connection, gallery_id: int, dim: int) -> None:
-    """The HNSW index of one gallery (see the module docstring); a no-op above pgvector's dimension limit."""
+def create_gallery_index(conn: Connection, gallery_id: int, dim: int, *, concurrently: bool = False) -> None:
+    """The HNSW index of one gallery (see the module docstring); a no-op above pgvector's dimension limit.
+
+    ``concurrently`` (autocommit only): the build blocks no reads or writes of any gallery, which a bulk load
+    needs, since building a big gallery's graph takes minutes.
+    """
     if dim > HNSW_MAX_DIM:
         return
     conn.execute(
         sql.SQL(
-            "CREATE INDEX IF NOT EXISTS {name} ON frs.faces USING hnsw ((embedding::vector({dim})) "
+            "CREATE INDEX {how} IF NOT EXISTS {name} ON frs.faces USING hnsw ((embedding::vector({dim})) "
             "vector_cosine_ops) WITH (m = {m}, ef_construction = {ef}) WHERE gallery_id = {gallery}"
         ).format(
+            how=sql.SQL("CONCURRENTLY" if concurrently else ""),
             name=sql.Identifier(index_name(gallery_id)),
             dim=sql.Literal(int(dim)),
             m=sql.Literal(HNSW_M),
@@ -201,10 +206,24 @@ def create_gallery_index(conn: Connection, gallery_id: int, dim: int) -> None:
     )
 
 
-def drop_gallery_index(conn: Connection, gallery_id: int) -> None:
-    """Drop a gallery's index (bulk loads rebuild it afterwards, much faster than inserting into it)."""
+def drop_gallery_index(conn: Connection, gallery_id: int, *, concurrently: bool = False) -> None:
+    """Drop a gallery's index (a bulk load builds it again at the end, much faster than inserting into it).
+    ``concurrently`` (autocommit only): without the table lock that would stop every gallery's searches."""
     conn.execute(
-        sql.SQL("DROP INDEX IF EXISTS {schema}.{name}").format(
-            schema=sql.Identifier(SCHEMA), name=sql.Identifier(index_name(gallery_id))
+        sql.SQL("DROP INDEX {how} IF EXISTS {schema}.{name}").format(
+            how=sql.SQL("CONCURRENTLY" if concurrently else ""),
+            schema=sql.Identifier(SCHEMA),
+            name=sql.Identifier(index_name(gallery_id)),
         )
     )
+
+
+def gallery_index_valid(conn: Connection, gallery_id: int) -> bool | None:
+    """Whether the gallery's index is usable: None when it does not exist, False when a concurrent build
+    was interrupted (PostgreSQL keeps such an index, invalid, until it is dropped)."""
+    row = conn.execute(
+        "SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relname = %s",
+        (SCHEMA, index_name(gallery_id)),
+    ).fetchone()
+    return None if row is None else bool(row[0])

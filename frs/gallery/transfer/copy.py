@@ -68,20 +68,21 @@ def copy_gallery(
     identities_added = faces_added = present = chunks = 0
     if pack is not None:
         refuse_other_pack(target, pack, "the source")
-        identities_added = target.import_records(_identities(source), pack=pack).identities_added
         total = source.face_count()
-        streamed = 0
-        for chunk in _chunks(source.iter_faces(), chunk_size):
-            have = target.existing_face_ids([f.record.face_id for f in chunk])
-            missing = [f for f in chunk if f.record.face_id not in have]
-            present += len(chunk) - len(missing)
-            if missing:
-                result = target.import_records(_replay(missing), pack=pack)
-                faces_added += result.faces_added
-                chunks += 1
-            streamed += len(chunk)
-            if progress is not None:
-                progress(streamed, total)
+        with target.bulk_load(total):
+            identities_added = target.import_records(_identities(source), pack=pack).identities_added
+            streamed = 0
+            for chunk in _chunks(source.iter_faces(), chunk_size):
+                have = target.existing_face_ids([f.record.face_id for f in chunk])
+                missing = [f for f in chunk if f.record.face_id not in have]
+                present += len(chunk) - len(missing)
+                if missing:
+                    result = target.import_records(_replay(missing), pack=pack)
+                    faces_added += result.faces_added
+                    chunks += 1
+                streamed += len(chunk)
+                if progress is not None:
+                    progress(streamed, total)
     expected, found = gallery_checksum(source), gallery_checksum(target)
     if expected != found:
         raise FRSError(

@@ -65,5 +65,6 @@ def import_export(
         if progress is not None:
             progress(faces, summary.faces)
 
-    result = gallery.import_records(records, pack=pack, replace=replace)
+    with gallery.bulk_load(summary.faces):
+        result = gallery.import_records(records, pack=pack, replace=replace)
     return ImportReport(summary, result.identities_added, result.faces_added, result.faces_skipped)
