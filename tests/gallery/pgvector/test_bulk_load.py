@@ -1,6 +1,6 @@
-"""Bulk loads into PostgreSQL build the gallery's HNSW index once at the end instead of inserting into it: the
-index is gone while the rows arrive, searches stay exact and correct meanwhile, and the index is back, valid and
-used, afterwards: also when the load fails, and when an earlier concurrent build was interrupted."""
+"""Bulk loads into PostgreSQL build the gallery's HNSW index once at the end instead of inserting into it:
+the index is gone while the rows arrive, searches stay exact and correct meanwhile, and the index is back,
+valid and used, afterwards: also when the load fails, and when an earlier concurrent build was interrupted."""
 
 from __future__ import annotations
 
