@@ -36,6 +36,21 @@ OPERATION_CLASSES: dict[str, AccessClass | None] = {
 }
 
 
+#: The CLI's whole-gallery commands (no API operation: they run with the storage's own credentials),
+#: classified so their audit records say what they did to the gallery they name. A copy or reindex reads
+#: ``--gallery`` at its source and writes it elsewhere; a restore replaces the gallery's records, so it can
+#: erase.
+CLI_OPERATION_CLASSES: dict[str, AccessClass] = {
+    "gallery_export": "read",
+    "gallery_import": "write",
+    "gallery_copy": "read",
+    "gallery_reindex": "read",
+    "gallery_restore": "delete",
+}
+
+
 def access_class(operation: str) -> AccessClass | None:
     """The class of ``operation``; KeyError for an operation nobody classified (a bug, caught by a test)."""
+    if operation in CLI_OPERATION_CLASSES:
+        return CLI_OPERATION_CLASSES[operation]
     return OPERATION_CLASSES[operation]

@@ -38,4 +38,4 @@ def dispatch(
 
     if guard is None:
         return execute()
-    return guard.run(operation, event, Caller(DIRECT, request_id, "direct"), execute)
+    return guard.run(operation.name, event, Caller(DIRECT, request_id, "direct"), execute)

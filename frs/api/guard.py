@@ -23,7 +23,7 @@ from typing import Any
 
 from frs.access.classes import access_class
 from frs.access.principal import Principal
-from frs.api.operations import GALLERY, Operation
+from frs.api.operations import GALLERY
 from frs.audit.record import answered, record, requested
 from frs.audit.trail import AuditTrail
 from frs.errors import FRSError
@@ -48,14 +48,14 @@ class Guard:
 
     def run(
         self,
-        operation: Operation,
+        operation: str,
         fields: Mapping[str, Any],
         caller: Caller,
         execute: Callable[[], dict[str, Any]],
     ) -> dict[str, Any]:
         """``execute()`` (the operation with its arguments) if ``caller`` may run ``operation`` on the
         gallery ``fields`` name (``forbidden`` otherwise, before anything is read), recorded as above."""
-        access = access_class(operation.name)
+        access = access_class(operation)
         if self.trusted_only and caller.principal.trusted is None:
             raise FRSError("forbidden", "this guard only runs trusted callers")
         if access is None:
@@ -66,7 +66,7 @@ class Guard:
             "surface": caller.surface,
             "principal": caller.principal.label,
             "gallery": fields.get("gallery", GALLERY.default),
-            "operation": operation.name,
+            "operation": operation,
             "access": access,
         }
         try:
@@ -86,7 +86,7 @@ class Guard:
         except Exception:
             self._decision(base, FRSError("internal_error", "internal error"), identities, face_ids)
             raise
-        self.trail.write([record(base, "decision", outcome="ok", **answered(operation.name, result))])
+        self.trail.write([record(base, "decision", outcome="ok", **answered(operation, result))])
         return result
 
     def _decision(

@@ -83,7 +83,7 @@ def _endpoint(router: Router, guard: Guard, route: Route, surface: str) -> Calla
         request = parse_http_input(body, content_type, query, service.settings, images=route.image_names)
         caller = _caller(router, surface)
         status, result = route.answer(
-            service, path, request, lambda op, fields, execute: guard.run(op, fields, caller, execute)
+            service, path, request, lambda op, fields, execute: guard.run(op.name, fields, caller, execute)
         )
         return json_response(status, result)
 

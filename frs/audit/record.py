@@ -50,13 +50,10 @@ def answered(operation: str, result: Mapping[str, Any]) -> dict[str, Any]:
     face_ids: list[Any] = [result.get("face_id")]
     if isinstance(result.get("face_ids"), list):
         face_ids.extend(result["face_ids"])  # delete: every face it erased
-    for face in result.get("faces") or []:
-        if isinstance(face, Mapping):
-            identities.append(face.get("identity"))
-            identities.extend(
-                c.get("identity") for c in face.get("candidates") or [] if isinstance(c, Mapping)
-            )
-            face_ids.append(face.get("face_id"))
+    for face in _items(result, "faces"):  # a list of faces (identify), not a count (gallery export)
+        identities.append(face.get("identity"))
+        identities.extend(c.get("identity") for c in face.get("candidates") or [] if isinstance(c, Mapping))
+        face_ids.append(face.get("face_id"))
     for identity in _items(result, "identities"):
         identities.append(identity.get("identity"))
     for item in _items(result, "results"):  # the CLI's add of several photos: one entry per photo

@@ -43,7 +43,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     export.add_argument("--out", required=True, metavar="FILE", help="the export file ('-': standard output)")
     export.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
-    export.set_defaults(run=_export)
+    export.set_defaults(run=_export, operation="gallery_export")
 
     importing = commands.add_parser(
         "import",
@@ -55,7 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     importing.add_argument("file", help="an export file (from `frs gallery export`)")
     importing.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
-    importing.set_defaults(run=_import)
+    importing.set_defaults(run=_import, operation="gallery_import")
 
     copy = commands.add_parser(
         "copy",
@@ -73,7 +73,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"faces per write to the target (default {DEFAULT_CHUNK})",
     )
     copy.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
-    copy.set_defaults(run=_copy)
+    copy.set_defaults(run=_copy, operation="gallery_copy")
 
     restore = commands.add_parser(
         "restore",
@@ -86,7 +86,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     source.add_argument("--version-id", help="the S3 VersionId (aws s3api list-object-versions)")
     source.add_argument("--from-export", metavar="FILE", help="an export file")
     restore.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
-    restore.set_defaults(run=_restore)
+    restore.set_defaults(run=_restore, operation="gallery_restore")
 
     reindex = commands.add_parser(
         "reindex",
@@ -107,7 +107,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"faces per write to the target (default {DEFAULT_BATCH})",
     )
     reindex.add_argument("--progress", action="store_true", help=_PROGRESS_HELP)
-    reindex.set_defaults(run=_reindex)
+    reindex.set_defaults(run=_reindex, operation="gallery_reindex")
 
 
 @contextmanager

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from frs.audit.reader import read_records
 from frs.cli.main import main
 from frs.config import Settings
 from frs.gallery.factory import clear_gallery_cache, open_gallery
@@ -117,3 +118,34 @@ def test_export_to_stdout_and_progress_on_stderr(
     assert json.loads(lines[0])["format"] == "frs-gallery-export"
     assert json.loads(lines[-1])["faces"] == 25
     assert b"25face" in captured.err.replace(b" ", b"") and b"exported 6 identities, 25 faces" in captured.err
+
+
+def test_the_whole_gallery_commands_write_audit_records(
+    env: Path, settings: Settings, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FRS_AUDIT_URI", str(env / "audit"))
+    _filled(settings, env / "a")
+    cli = Cli(capsys, ["--gallery", "site1"])
+    export = env / "site1.frs.gz"
+    commands = [
+        ("--gallery-uri", str(env / "a"), "gallery", "export", "--out", str(export)),
+        ("--gallery-uri", str(env / "b"), "gallery", "import", str(export)),
+        ("--gallery-uri", str(env / "a"), "gallery", "copy", "--to", str(env / "c")),
+        ("--gallery-uri", str(env / "c"), "gallery", "restore", "--version-id", "v1"),  # refused: no versions
+    ]
+    codes = [cli(*command)[0] for command in commands]
+    assert codes == [0, 0, 0, 2]
+
+    records = read_records(Settings(audit_uri=str(env / "audit")))
+    decisions = [(r["operation"], r["outcome"]) for r in records if r["phase"] == "decision"]
+    assert decisions == [
+        ("gallery_export", "ok"),
+        ("gallery_import", "ok"),
+        ("gallery_copy", "ok"),
+        ("gallery_restore", "error"),
+    ]
+    # A change (import, restore) is announced before it runs; reads (export, copy's source) are not.
+    intents = [r["operation"] for r in records if r["phase"] == "intent"]
+    assert intents == ["gallery_import", "gallery_restore"]
+    assert {r["gallery"] for r in records} == {"site1"} and {r["surface"] for r in records} == {"cli"}
+    assert {r["access"] for r in records} == {"read", "write", "delete"}
