@@ -1,6 +1,7 @@
 """Time export, import and copy of a synthetic gallery: SQLite on S3 (a moto server) -> pgvector (pgserver).
 
-    PYTHONPATH=. .venv/bin/python scripts/bench_transfer.py --faces 100000 [--dim 512] [--out FILE]
+    PYTHONPATH=. .venv/bin/python scripts/bench_transfer.py --faces 100000 [--dim 512] [--build-memory 1GB]
+        [--out FILE]
 
 1. Builds a SQLite gallery of N clustered synthetic unit vectors (``frs.gallery.search.synthetic``) on a
    moto S3 bucket, in one ``import_records`` write (set-up, not timed).
@@ -120,6 +121,10 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--out", help="also write the results as JSON here")
+    parser.add_argument(
+        "--build-memory",
+        help="FRS_PG_INDEX_BUILD_MEMORY for the import and copy (the HNSW build at their end), e.g. 1GB",
+    )
     parser.add_argument("--step", choices=["export", "import", "copy"], help=argparse.SUPPRESS)
     for name in ("source", "target", "file", "work"):
         parser.add_argument(f"--{name}", help=argparse.SUPPRESS)
@@ -137,6 +142,8 @@ def main() -> None:
     try:
         for name, value in s3.env().items():
             os.environ[name] = value
+        if args.build_memory:
+            os.environ["FRS_PG_INDEX_BUILD_MEMORY"] = args.build_memory
         bucket = s3.create_bucket()
         source = f"s3://{bucket}/galleries"
         pack = PackInfo(name="bench-pack", dim=args.dim)
@@ -150,7 +157,12 @@ def main() -> None:
             _run_child("import", target=pg.create_database("bench"), file=export_file, work=str(work)),
             _run_child("copy", source=source, target=pg.create_database("bench"), work=str(work)),
         ]
-        summary = {"faces": args.faces, "dim": args.dim, "steps": results}
+        summary = {
+            "faces": args.faces,
+            "dim": args.dim,
+            "index_build_memory": os.environ.get("FRS_PG_INDEX_BUILD_MEMORY"),
+            "steps": results,
+        }
         print(f"\n{args.faces} faces, {args.dim}-d (SQLite on moto S3 -> pgvector on pgserver):")
         for r in results:
             print(f"  {r['step']:<7} {r['seconds']:>8.1f} s   peak RSS {r['peak_rss_mib']:>6} MiB")

@@ -15,12 +15,13 @@ import pytest
 from frs.cli.main import main
 from frs.config import Settings
 from frs.gallery.transfer.checksum import gallery_checksum
+from frs.gallery.transfer.copy import copy_gallery
 from frs.gallery.transfer.reindex import OUTCOMES, reindex_gallery
 from frs.pipeline.analyzer import load_analyzer
 from frs.pipeline.quality import parse_filter_level
 from frs.service import FaceService
 from harness.s3 import S3Endpoint
-from tests.gallery.transfer.conftest import GALLERY, open_at
+from tests.gallery.transfer.conftest import GALLERY, Locate, open_at
 
 EXPIRES = "2099-01-01T00:00:00Z"
 
@@ -226,3 +227,33 @@ def test_a_face_not_found_again_or_below_the_filter_is_refused(
     assert refused["soft"].outcome == "low_quality" and "LOW_SHARPNESS" in refused["soft"].reason
     assert refused["web"].outcome == "unreadable" and "only s3:// sources" in refused["web"].reason
     assert (report.identities_added, report.faces_added, target.face_count()) == (3, 0, 0)
+
+
+def test_reindex_between_postgresql_databases(
+    source: Source,
+    locate: Locate,
+    open_settings: Settings,
+    testdata: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The same gallery held in PostgreSQL (copied there), re-enrolled into another PostgreSQL database."""
+    held = dataclasses.replace(locate("pgvector"), aws_endpoint_url=source.settings.aws_endpoint_url)
+    copy_gallery(open_at(source.settings), open_at(held))
+    before = gallery_checksum(open_at(held))
+    target = dataclasses.replace(locate("pgvector"), pack="open", models_dir=open_settings.models_dir)
+    pg_source = dataclasses.replace(source, settings=held)
+
+    report = reindex(pg_source, target.gallery_uri, capsys)
+
+    assert {k: v for k, v in report["counts"].items() if v} == {
+        "reindexed": 3,
+        "no_source": 1,
+        "photo_gone": 1,
+        "unreadable": 1,
+    }
+    assert (report["identities_added"], report["faces_added"]) == (4, 3)
+    reindexed = open_at(target)
+    assert reindexed.pack() is not None and {f.record.pack for f in reindexed.iter_faces()} == {"open"}
+    answer = FaceService(target).identify(GALLERY, (testdata / "fr_obama_3.jpg").read_bytes())
+    assert answer["faces"][0]["identity"] == "obama"
+    assert gallery_checksum(open_at(held)) == before  # the source is only read
