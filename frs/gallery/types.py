@@ -212,6 +212,11 @@ class Gallery(Protocol):
 
     # ----- bulk transfer -----------------------------------------------------------------------------------
 
+    def snapshot(self) -> AbstractContextManager[None]:
+        """Inside it, this thread's reads (``pack``, ``iter_identities``, ``iter_faces``) all see the gallery
+        as of one moment, however it is written meanwhile (an export is one point in time)."""
+        ...
+
     def iter_identities(self) -> Iterator[Identity]:
         """Every identity (without faces), in name order, streamed."""
         ...

@@ -121,6 +121,7 @@ class SyncedGallery:
         self._backoff_cap = backoff_cap
         self._clock = clock
         self._lock = threading.RLock()
+        self._held = threading.local()  # .db: the version this thread's snapshot() reads
         self._version: _Version | None = None
         self._validated_at = 0.0
         #: Writes of this object that lost an If-Match race (S3 answered 412) and were re-applied.
@@ -292,8 +293,22 @@ class SyncedGallery:
     # ----- bulk transfer -----------------------------------------------------------------------------------
 
     @contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """This thread's streaming reads all use one private handle on the current version."""
+        with self._pinned() as db:
+            self._held.db = db
+            try:
+                yield
+            finally:
+                del self._held.db
+
+    @contextmanager
     def _pinned(self) -> Iterator[GalleryDB | None]:
-        """A private read handle on the current version (stays valid while later versions replace it)."""
+        """A private read handle on the current version (stays valid while later versions replace it); inside
+        :meth:`snapshot`, the snapshot's."""
+        if hasattr(self._held, "db"):
+            yield self._held.db
+            return
         for attempt in (1, 2):
             with self._lock:
                 version = self._current()

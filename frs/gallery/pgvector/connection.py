@@ -17,7 +17,7 @@ import contextlib
 import os
 import struct
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, Protocol, TypeVar
 
 import numpy as np
@@ -161,6 +161,7 @@ class Database:
         self._lock = threading.RLock()
         #: Set by the schema layer once migrations are known to be applied on this endpoint.
         self.schema_ready = False
+        self._in_snapshot = False
 
     def _adopt(self, uri: str) -> None:
         """Use ``uri`` from now on (at construction, and after the credentials were rotated)."""
@@ -240,6 +241,27 @@ class Database:
 
     # -- running work ---------------------------------------------------------------------------------------
 
+    @contextlib.contextmanager
+    def snapshot(self) -> Iterator[None]:
+        """Every :meth:`run` inside (this thread holds the connection meanwhile) shares one ``REPEATABLE READ,
+        READ ONLY`` transaction, so a long read (an export) sees the database as of its first query, however
+        it is written meanwhile. A connection lost inside is ``storage_unavailable``, not retried: a new
+        connection would no longer see the same moment."""
+        with self._lock:
+            conn = self._connection()
+            try:
+                with conn.transaction():
+                    conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    self._in_snapshot = True
+                    try:
+                        yield
+                    finally:
+                        self._in_snapshot = False
+            except psycopg.Error as exc:
+                if conn.closed:
+                    self._conn = None
+                raise self._translate(exc) from None
+
     def run(self, work: Callable[[Connection], T], *, transaction: bool = True) -> T:
         """Run ``work`` inside one transaction; reconnect and retry once if the connection was lost.
         ``transaction=False`` runs it in autocommit mode instead, for the statements PostgreSQL refuses
@@ -262,7 +284,7 @@ class Database:
                             "conflict", f"concurrent update, please retry ({exc.sqlstate})"
                         ) from None
                 except psycopg.OperationalError as exc:
-                    if not conn.closed:
+                    if not conn.closed or self._in_snapshot:
                         raise self._translate(exc) from None
                     self._conn = None
                     if attempt == 2:

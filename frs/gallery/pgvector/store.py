@@ -19,7 +19,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -463,6 +463,11 @@ class PgVectorGallery:
         return self._written(self._db.run(work))
 
     # ----- bulk transfer -----------------------------------------------------------------------------------
+
+    def snapshot(self) -> AbstractContextManager[None]:
+        """One read-only ``REPEATABLE READ`` transaction for this thread's reads (see ``Database.snapshot``);
+        nothing can be written through this database's connection meanwhile."""
+        return self._db.snapshot()
 
     def iter_identities(self) -> Iterator[Identity]:
         """Identities in name order, one keyset page per transaction (consistent only while not written)."""

@@ -27,10 +27,11 @@ class ExportSummary:
 
 
 def write_export(gallery: Gallery, out: BinaryIO, *, progress: Progress | None = None) -> ExportSummary:
-    """Stream ``gallery`` into ``out`` as gzip JSON Lines (header, identities, faces, trailer)."""
+    """Stream ``gallery`` into ``out`` as gzip JSON Lines (header, identities, faces, trailer), as of one
+    moment (``Gallery.snapshot``): a gallery written meanwhile still exports whole and consistent."""
     digest = hashlib.sha256()
     identities = faces = 0
-    with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as stream:
+    with gallery.snapshot(), gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6, mtime=0) as stream:
 
         def put(line: bytes) -> None:
             digest.update(line)

@@ -12,14 +12,19 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from frs.config import Settings
 from frs.errors import FRSError
+from frs.gallery.factory import is_postgres_uri
+from frs.gallery.pgvector.connection import Database
+from frs.gallery.pgvector.store import PgVectorGallery
 from frs.gallery.transfer.checksum import gallery_checksum
 from frs.gallery.transfer.importer import import_export
 from frs.gallery.transfer.reader import ExportFile
 from frs.gallery.transfer.writer import export_to_path
+from frs.gallery.types import Gallery
 from frs.packs.info import PackInfo
 from tests.gallery.synthetic import FaceMaker
-from tests.gallery.transfer.conftest import N_FACES, Locate, answers, fill, open_at
+from tests.gallery.transfer.conftest import GALLERY, N_FACES, Locate, answers, fill, open_at
 
 
 def _lines(path: Path) -> list[bytes]:
@@ -188,3 +193,32 @@ def test_a_file_changed_between_check_and_write_writes_nothing(
         target.import_records(lambda: export.records(summary), pack=pack)
     assert err.value.code == "invalid_export"
     assert gallery_checksum(target) == before
+
+
+def _second_writer(settings: Settings, tmp_path: Path) -> Gallery:
+    """The same gallery through its own connection or cache: another process writing it."""
+    if is_postgres_uri(settings.gallery_uri):
+        return PgVectorGallery(Database(settings.gallery_uri), GALLERY)
+    return open_at(dataclasses.replace(settings, cache_dir=tmp_path / "second-writer"))
+
+
+def test_an_export_is_one_moment_while_the_gallery_is_written(
+    kind: str, locate: Locate, pack: PackInfo, faces: FaceMaker, tmp_path: Path
+) -> None:
+    """What ``write_export`` reads inside ``snapshot()``: identities, then faces. Another writer adds a face
+    (of a new identity) and deletes one in between; the snapshot sees neither, later reads see both."""
+    settings = locate(kind)
+    gallery = open_at(settings)
+    fill(gallery, pack)
+    other = _second_writer(settings, tmp_path)
+    with gallery.snapshot():
+        identities = [i.name for i in gallery.iter_identities()]
+        first = next(gallery.iter_faces())
+        other.add_faces([("late arrival", faces.face("late"), None)], pack=pack)
+        other.delete_face(first.record.face_id)
+        streamed = [f.record.face_id for f in gallery.iter_faces()]
+    assert "late arrival" not in identities
+    assert len(streamed) == N_FACES and first.record.face_id in streamed
+    assert other.face_count() == N_FACES  # one added, one deleted
+    after = [f.record.identity for f in open_at(settings).iter_faces()]
+    assert "late arrival" in after and len(after) == N_FACES
