@@ -135,6 +135,19 @@ def validate_metadata_mode(mode: object) -> str:
     return str(mode)
 
 
+def validate_metadata_update(
+    name: object, metadata: object, mode: object, *, changes_expiry: bool
+) -> tuple[str, dict[str, Any] | None, str]:
+    """The checked (name, metadata or None, mode) of an ``update_metadata`` call; it must change something:
+    metadata, or the expiry (``changes_expiry``)."""
+    checked_name = validate_identity_name(name)
+    patch = None if metadata is None else validate_metadata(metadata)
+    checked_mode = validate_metadata_mode(mode)
+    if patch is None and not changes_expiry:
+        raise FRSError("bad_request", "update_metadata needs metadata or expires_at")
+    return checked_name, patch, checked_mode
+
+
 MAX_SOURCE = 2048
 
 

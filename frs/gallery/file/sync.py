@@ -283,11 +283,9 @@ class SyncedGallery:
     ) -> Identity:
         """See the Gallery protocol; ``expires_at`` (ISO 8601 UTC, or None to clear) moves the expiry in the
         same write, and ``metadata=None`` leaves the metadata as it is. A lost race replays both."""
-        name = validation.validate_identity_name(name)
-        patch = None if metadata is None else validation.validate_metadata(metadata)
-        checked = validation.validate_metadata_mode(mode)
-        if patch is None and expires_at is KEEP:
-            raise FRSError("bad_request", "update_metadata needs metadata or expires_at")
+        name, patch, checked = validation.validate_metadata_update(
+            name, metadata, mode, changes_expiry=expires_at is not KEEP
+        )
         return self._write(lambda db: db.update_metadata(name, patch, checked, expires_at))
 
     # ----- bulk transfer -----------------------------------------------------------------------------------

@@ -68,8 +68,7 @@ from frs.gallery.validation import (
     validate_gallery_name,
     validate_identity_name,
     validate_merge_sources,
-    validate_metadata,
-    validate_metadata_mode,
+    validate_metadata_update,
     validate_new_face,
     validate_pack,
     validate_page_size,
@@ -437,11 +436,9 @@ class PgVectorGallery:
     ) -> Identity:
         """See the Gallery protocol; ``expires_at`` (ISO 8601 UTC, or None to clear) moves the expiry in the
         same transaction, and ``metadata=None`` leaves the metadata as it is."""
-        name = validate_identity_name(name)
-        patch = None if metadata is None else validate_metadata(metadata)
-        checked = validate_metadata_mode(mode)
-        if patch is None and expires_at is KEEP:
-            raise FRSError("bad_request", "update_metadata needs metadata or expires_at")
+        name, patch, checked = validate_metadata_update(
+            name, metadata, mode, changes_expiry=expires_at is not KEEP
+        )
 
         def work(conn: Connection) -> Identity:
             gallery_id = self._read_id(conn)
