@@ -108,7 +108,9 @@ def _run_child(step: str, **paths: str) -> dict[str, Any]:
     argv = [sys.executable, __file__, "--step", step]
     for key, value in paths.items():
         argv += [f"--{key}", value]
-    out = subprocess.run(argv, check=True, capture_output=True, text=True, env=os.environ.copy())
+    out = subprocess.run(argv, check=False, capture_output=True, text=True, env=os.environ.copy())
+    if out.returncode != 0:
+        raise SystemExit(f"step {step} failed ({out.returncode}):\n{out.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     print(json.dumps(result), flush=True)
     return result
@@ -121,6 +123,9 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=100_000)
     parser.add_argument("--dim", type=int, default=512)
     parser.add_argument("--out", help="also write the results as JSON here")
+    parser.add_argument(
+        "--steps", default="export,import,copy", help="which steps to time (default: export,import,copy)"
+    )
     parser.add_argument(
         "--build-memory",
         help="FRS_PG_INDEX_BUILD_MEMORY for the import and copy (the HNSW build at their end), e.g. 1GB",
@@ -152,11 +157,16 @@ def main() -> None:
         gallery.import_records(lambda: _records(args.faces, pack), pack=pack)
         print(f"built {args.faces} faces on S3 in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         export_file = str(work / "bench.frs.jsonl.gz")
-        results = [
-            _run_child("export", source=source, file=export_file, work=str(work)),
-            _run_child("import", target=pg.create_database("bench"), file=export_file, work=str(work)),
-            _run_child("copy", source=source, target=pg.create_database("bench"), work=str(work)),
-        ]
+        steps = set(args.steps.split(","))
+        results = []
+        if steps & {"export", "import"}:
+            results.append(_run_child("export", source=source, file=export_file, work=str(work)))
+        if "import" in steps:
+            target = pg.create_database("bench")
+            results.append(_run_child("import", target=target, file=export_file, work=str(work)))
+        if "copy" in steps:
+            target = pg.create_database("bench")
+            results.append(_run_child("copy", source=source, target=target, work=str(work)))
         summary = {
             "faces": args.faces,
             "dim": args.dim,
