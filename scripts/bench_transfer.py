@@ -147,6 +147,8 @@ def main() -> None:
     try:
         for name, value in s3.env().items():
             os.environ[name] = value
+        # A multi-GB SQLite file crosses the moto server in one request: the default read timeout is short.
+        os.environ.setdefault("FRS_S3_READ_TIMEOUT", "900")
         if args.build_memory:
             os.environ["FRS_PG_INDEX_BUILD_MEMORY"] = args.build_memory
         bucket = s3.create_bucket()
