@@ -8,7 +8,8 @@
    equal, else ``transfer_mismatch`` (e.g. the source was written during the copy, or the target held other
    records: re-run, or copy into an empty target).
 
-The source is only read (``pack``, ``iter_identities``, ``iter_faces``).
+The writes run inside ``target.bulk_load`` (PostgreSQL builds the gallery's index once, at the end). The
+source is only read (``pack``, ``iter_identities``, ``iter_faces``).
 """
 
 from __future__ import annotations
