@@ -3,14 +3,15 @@
 1. Checks before any write: the target is empty or already of the new pack (else ``pack_mismatch``).
 2. Every identity of the source, with its metadata and expiry, in one ``import_records`` write (what the
    target has is kept).
-3. Every face with an ``s3://`` source: the photo is fetched (as ``{"s3": ...}`` image references are, with
-   their size limit), analysed with the new pack, and the detected face whose box overlaps the stored box
-   most (IoU at least :data:`MIN_IOU`) is taken; it must pass the enrolment quality filter. The faces taken
-   are enrolled in batches (one ``add_faces`` per batch) with their source, so a re-run adds nothing (the
-   target skips a photo its identity already has, as ``add`` does).
+3. Every face with a source: the photo is fetched (``s3://`` as ``{"s3": ...}`` image references are, an
+   http(s) URL directly; both with the same size limit: :mod:`frs.gallery.transfer.fetch`), analysed with the
+   new pack, and the detected face whose box overlaps the stored box most (IoU at least :data:`MIN_IOU`) is
+   taken; it must pass the enrolment quality filter. The faces taken are enrolled in batches (one
+   ``add_faces`` per batch) with their source, so a re-run adds nothing (the target skips a photo its identity
+   already has, as ``add`` does).
 
 Each face gets one outcome (:data:`OUTCOMES`); the report lists the faces not re-enrolled with the reason.
-The source is only read. FRS fetches no http(s) URLs, so such sources are ``unreadable``.
+The source is only read.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from typing import Any
 
 import numpy as np
 
-from frs.api.images import fetch_s3_image
 from frs.config import Settings
 from frs.errors import FRSError
+from frs.gallery.transfer.fetch import SourceGoneError, SourceUnreadableError, fetch_source
 from frs.gallery.transfer.importer import refuse_other_pack
 from frs.gallery.types import FaceRecord, Gallery, Identity, NewFace, StoredFace
 from frs.pipeline.analyzer import AnalyzedFace, FaceAnalyzer
@@ -98,14 +99,12 @@ class _RefusedError(Exception):
 
 
 def _fetch(source: str, settings: Settings) -> bytes:
-    if not source.startswith("s3://"):
-        raise _RefusedError(UNREADABLE, "only s3:// sources are fetched (FRS does not download URLs)")
-    bucket, _, key = source[len("s3://") :].partition("/")
     try:
-        return fetch_s3_image({"bucket": bucket, "key": key}, "source", settings)
-    except FRSError as exc:
-        outcome = PHOTO_GONE if exc.code == "not_found" else UNREADABLE
-        raise _RefusedError(outcome, f"{exc.code}: {exc.message}") from exc
+        return fetch_source(source, settings)
+    except SourceGoneError as exc:
+        raise _RefusedError(PHOTO_GONE, str(exc)) from exc
+    except SourceUnreadableError as exc:
+        raise _RefusedError(UNREADABLE, str(exc)) from exc
 
 
 def _match(faces: list[AnalyzedFace], stored: Box) -> AnalyzedFace:

@@ -191,8 +191,8 @@ def test_a_face_not_found_again_or_below_the_filter_is_refused(
     source: Source, open_settings: Settings, s3_env: S3Endpoint, testdata: Path, tmp_path: Path
 ) -> None:
     """Straight through ``reindex_gallery`` with the medium filter: a face whose enrolled box covers no face
-    of its photo is ``no_face``, a blurred photo ``low_quality`` with the filter's reasons, and an http(s)
-    source (FRS downloads no URLs) ``unreadable``."""
+    of its photo is ``no_face``, a blurred photo ``low_quality`` with the filter's reasons, and an http
+    source that cannot be reached ``unreadable`` (test_fetch.py fetches real ones)."""
     settings = dataclasses.replace(source.settings, gallery_uri=str(tmp_path / "edge"))
     service = FaceService(settings)
     photo = (testdata / "fr_obama_1.jpg").read_bytes()
@@ -204,7 +204,7 @@ def test_a_face_not_found_again_or_below_the_filter_is_refused(
     s3_env.client().put_object(Bucket=source.bucket, Key="photos/soft.png", Body=soft)
     service.add(GALLERY, "soft", soft, quality_filter="none", source=f"s3://{source.bucket}/photos/soft.png")
     edge = open_at(settings)
-    web = dataclasses.replace(found, source="https://example.com/obama.jpg")
+    web = dataclasses.replace(found, source="http://127.0.0.1:1/obama.jpg")  # nothing listens on port 1
     edge.add_faces([("elsewhere", elsewhere, None), ("web", web, None)], pack=service.analyzer.pack)
     target = open_at(dataclasses.replace(settings, gallery_uri=str(tmp_path / "edge-open")))
 
@@ -225,7 +225,7 @@ def test_a_face_not_found_again_or_below_the_filter_is_refused(
         and "overlaps the enrolled box" in refused["elsewhere"].reason
     )
     assert refused["soft"].outcome == "low_quality" and "LOW_SHARPNESS" in refused["soft"].reason
-    assert refused["web"].outcome == "unreadable" and "only s3:// sources" in refused["web"].reason
+    assert refused["web"].outcome == "unreadable" and "cannot fetch" in refused["web"].reason
     assert (report.identities_added, report.faces_added, target.face_count()) == (3, 0, 0)
 
 
