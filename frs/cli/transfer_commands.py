@@ -90,13 +90,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
     reindex = commands.add_parser(
         "reindex",
-        help="re-enrol the gallery with another pack into --to, from the faces' s3:// sources",
+        help="re-enrol the gallery with another pack into --to, from the faces' sources (s3:// or http(s))",
         description="Re-enrol --gallery at --gallery-uri into --gallery at --to with pack --to-pack: the "
-        "identities (metadata, expiry) are created, and each face with an s3:// source is fetched, analysed "
-        "with the new pack (the face overlapping the stored box most) and enrolled through the enrolment "
-        "quality filter. Prints a report of the faces it could not re-enrol (no_source, photo_gone, "
-        "unreadable, no_face, low_quality). Re-running adds nothing; a target of another pack is refused "
-        "(pack_mismatch) before any write. The source is never written.",
+        "identities (metadata, expiry) are created, and each face with a source (s3:// or http(s)) is "
+        "fetched, analysed with the new pack (the face overlapping the stored box most) and enrolled "
+        "through the enrolment quality filter. Prints a report of the faces it could not re-enrol "
+        "(no_source, photo_gone, unreadable, no_face, low_quality). Re-running adds nothing; a target of "
+        "another pack is refused (pack_mismatch) before any write. The source is never written.",
     )
     reindex.add_argument("--to-pack", required=True, metavar="PACK", help="the pack to re-enrol with")
     reindex.add_argument("--to", dest="target", metavar="URI", required=True, help="target location")
