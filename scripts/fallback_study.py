@@ -4,11 +4,11 @@ For each pack, with the fallback off (the first pass, the frame-filling look and
 pack's threshold) and on at each ``--floors`` value below the pack's threshold:
 
 1. Found faces: the lfw-dev photos where the pack finds no face, and how many of them the fallback rescues,
-   per yaw bin (the yaw SCRFD's landmarks give the photo's largest face at a 0.3 floor, as in
-   ``scripts/pose_study.py``), with how many rescued boxes hold the photo's centre (LFW's labelled face sits
-   there) and carry EXTREME_POSE.
+   per yaw bin (the yaw the first pack's landmarks give the photo's largest face at a 0.3 floor, as
+   ``scripts/pose_study.py`` bins with SCRFD's), with how many rescued boxes hold the photo's centre (LFW's
+   labelled face sits there) and carry EXTREME_POSE.
 2. False faces: faceless images built from lfw-dev (and the pinned test photos, ``frs testdata``): every box
-   either pack's first pass gives at ``--mask-floor`` (0.1), padded by ``--pad`` of its size on each side, is
+   the packs' first pass gives at ``--mask-floor`` (0.1), padded by ``--pad`` of its size on each side, is
    (a) painted out (OpenCV's Telea inpainting) and (b) cut away, keeping the strips of the photo left, right,
    above and below all the padded boxes that are at least ``--min-strip`` pixels across. The faces found on
    them: at the pack's threshold (what the service already invents) and only by the fallback, per floor.
@@ -21,8 +21,13 @@ pack's threshold) and on at each ``--floors`` value below the pack's threshold:
    faces would be named.
 4. Cost: the time of ``analyze`` (detection only) with the fallback off and on, on photos with a face.
 
-    .venv/bin/python scripts/fallback_study.py /work/shared/datasets/lfw-dev \
+    .venv/bin/python scripts/fallback_study.py /work/shared/datasets/lfw-dev --packs open --faceless 500 \
         --out docs/report/fallback-lfw-dev.json
+    .venv/bin/python scripts/fallback_study.py /work/shared/datasets/lfw-dev --packs embedded --faceless 150 \
+        --timing 50 --append --out docs/report/fallback-lfw-dev.json
+
+(one pack per run: SCRFD is slow on a shared machine; each pack's entry records its run: the yaw reference and
+the masks are then that pack's own.)
 """
 
 from __future__ import annotations
@@ -140,6 +145,7 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=0, help="only the first N people (0: all; smoke runs)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--append", action="store_true", help="add these packs to an existing --out report")
     args = parser.parse_args()
     floors = sorted(args.floors)
     people = {name: list(photos) for name, photos in scan_dataset(args.dataset).items()}
@@ -195,22 +201,27 @@ def main() -> None:
                 for part in strips(rgb, mask, args.min_strip):
                     yield f"strips/mask {mask_name}", part
 
+    run = {
+        "command": " ".join(sys.argv),
+        "yaw_reference": args.packs[0],
+        "mask_packs": args.packs,
+        "faceless_sources": len(sources),
+        "pinned_photos": len(pinned),
+    }
     report: dict[str, Any] = {
         "dataset": str(args.dataset),
         "photos": len(paths),
-        "pinned_photos": len(pinned),
-        "command": " ".join(sys.argv),
         "floors": floors,
-        "faceless_sources": len(sources),
         "packs": {},
     }
+    if args.append and args.out.is_file():
+        report = json.loads(args.out.read_text())
     for pack in args.packs:
-        report["packs"][pack] = study_pack(
-            pack, pair[pack], floors, args, people, paths, owner, raw[pack], yaw, faceless
-        )
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=1))
-    print(json.dumps(report, indent=1)[:4000])
+        study = study_pack(pack, pair[pack], floors, args, people, paths, owner, raw[pack], yaw, faceless)
+        report["packs"][pack] = {"run": run, **study}
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=1))
+    print(json.dumps(report, indent=1)[:3000])
 
 
 def study_pack(
