@@ -123,14 +123,14 @@ class FaceAnalyzer:
             unsure += closer_unsure
         return found, unsure
 
-    def _find(self, rgb: npt.NDArray[np.uint8], min_side: float) -> list[Detection]:
+    def _find(self, rgb: npt.NDArray[np.uint8], min_side: float, fallback: bool) -> list[Detection]:
         """:meth:`_look`; where it finds nothing in a dark frame, again on a brightened copy (the faces are
         aligned and embedded from ``rgb``). Where every look found nothing, the fallback: the one face that
         scored highest at or above :attr:`fallback_floor` and is at least ``min_side`` pixels (a turned or
         faint head, issue 20 item 3; one face: the fallback is for a photo of someone, not a crowd). The
         looks detect down to that floor, so the fallback costs no inference of its own (its face scores below
         the detection threshold: it carries LOW_CONFIDENCE, see ``DetectorSpec.fallback_threshold``)."""
-        floor = self.fallback_floor or self.det_threshold
+        floor = (self.fallback_floor if fallback else None) or self.det_threshold
         detections, unsure = self._look(rgb, floor)
         if not detections and self.settings.illumination == DETECT and is_dark(rgb):
             detections, brighter = self._look(brighten(rgb), floor)
@@ -140,11 +140,13 @@ class FaceAnalyzer:
             return [max(unsure, key=lambda d: d.score)]
         return detections
 
-    def analyze(self, data: bytes, *, embed: bool = True) -> Analysis:
-        """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False)."""
+    def analyze(self, data: bytes, *, embed: bool = True, fallback: bool = True) -> Analysis:
+        """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False); with
+        ``fallback`` False, never the fallback's face (camera frames: most hold nobody)."""
         image = self.decode(data)
         min_side = self.settings.min_face / image.scale
-        detections = [d for d in self._find(image.rgb, min_side) if _shorter_side(d) >= min_side]
+        found = self._find(image.rgb, min_side, fallback)
+        detections = [d for d in found if _shorter_side(d) >= min_side]
         embeddings: list[npt.NDArray[np.float32] | None] = [None] * len(detections)
         if embed and detections:
             if self.refiner is not None:  # only where the landmarks are used to align

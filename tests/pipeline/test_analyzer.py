@@ -303,6 +303,7 @@ def test_fallback_finds_a_face_below_the_threshold_only_where_nothing_else_is_fo
     assert "LOW_CONFIDENCE" in face.quality.issues
     assert "LOW_CONFIDENCE" in on.quality_refusals(face, "low")
     assert on.quality_refusals(face, "none") == ()
+    assert on.analyze(turned, fallback=False).faces == []  # camera frames ask for no fallback
 
 
 def test_fallback_floor_applies_only_below_the_threshold_in_use(open_settings: Settings) -> None:
