@@ -218,3 +218,11 @@ def test_fallback_threshold_is_read_and_borrowed_with_the_detector(tmp_path: Pat
     borrowed = {"name": "other", "detector": {"from_pack": "mine"}, "recognizer": recognizer}
     (tmp_path / "other.json").write_text(json.dumps(borrowed))
     assert load_manifest("other", tmp_path).detector.fallback_threshold == 0.5
+
+
+def test_shipped_packs_declare_their_measured_fallback_floors(tmp_path: Path) -> None:
+    """README "Detection fallback" (scripts/fallback_study.py): open 0.5 (the lowest floor where no rescued
+    stranger was named), embedded 0.4 (no false face on faceless lfw-dev images at that floor)."""
+    assert load_manifest("open", tmp_path).detector.fallback_threshold == 0.5
+    assert load_manifest("embedded", tmp_path).detector.fallback_threshold == 0.4
+    assert load_manifest("buffalo_l", tmp_path).detector.fallback_threshold is None
