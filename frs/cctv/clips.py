@@ -91,7 +91,8 @@ class _Sampler:
             raise FRSError(
                 "invalid_clip", f"frame {sample.index} of the clip cannot be handed to the detector"
             )
-        faces = self.analyzer.analyze(encoded.tobytes()).faces
+        # No detection fallback: most frames hold nobody, and a track needs faces the detector is sure of.
+        faces = self.analyzer.analyze(encoded.tobytes(), fallback=False).faces
         out = []
         for face in faces:
             if min(face.bbox[2] - face.bbox[0], face.bbox[3] - face.bbox[1]) < self.min_face:

@@ -91,6 +91,11 @@ class DetectorSpec(ModelFile):
     # The first pass enlarges a photo smaller than ``input_size`` at most this much (None: to fit). A face
     # blown up past the scales the detector learned gets coarser landmarks (issue 20: lfw-dev, README).
     max_upscale: float | None = None
+    # The fallback floor (None: off): where every look at a photo found no face at ``score_threshold``, the
+    # best face scoring at least this is still found (``frs.pipeline.analyzer``). It sits below the
+    # threshold, which sits at or below the low quality filter's score floor, so such a face carries
+    # LOW_CONFIDENCE and every quality filter refuses it (issue 20 item 3).
+    fallback_threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -125,6 +130,21 @@ def _max_upscale(value: Any) -> float | None:
         return None
     if not isinstance(value, int | float) or isinstance(value, bool) or not 1.0 <= value <= 16.0:
         raise ValueError("detector.max_upscale must be a number from 1 to 16 (or absent: enlarge to fit)")
+    return float(value)
+
+
+def _fallback_threshold(value: Any, score_threshold: float, quality: DetectorQuality) -> float | None:
+    if value is None:
+        return None
+    if (
+        not isinstance(value, int | float)
+        or isinstance(value, bool)
+        or not 0.0 < value < score_threshold <= quality.min_score[0]
+    ):
+        raise ValueError(
+            "detector.fallback_threshold must be a number above 0 and below score_threshold, which must not "
+            "exceed the low quality filter's min_score (or absent: no fallback)"
+        )
     return float(value)
 
 
@@ -255,15 +275,20 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
                 **{**detector.__dict__, "from_pack": det_raw["from_pack"], "licence_file": licence_file}
             )
         else:
+            score_threshold = float(det_raw.get("score_threshold", 0.5))
+            quality = _detector_quality(det_raw.get("quality"))
             detector = DetectorSpec(
                 **_model_file_fields(det_raw, "detector"),
                 kind=str(det_raw.get("kind", "scrfd")),
-                score_threshold=float(det_raw.get("score_threshold", 0.5)),
+                score_threshold=score_threshold,
                 nms_threshold=float(det_raw.get("nms_threshold", 0.4)),
-                quality=_detector_quality(det_raw.get("quality")),
+                quality=quality,
                 refine=_refine(det_raw.get("refine")),
                 landmark_template=_template(det_raw.get("landmark_template")),
                 max_upscale=_max_upscale(det_raw.get("max_upscale")),
+                fallback_threshold=_fallback_threshold(
+                    det_raw.get("fallback_threshold"), score_threshold, quality
+                ),
             )
         rec_raw = raw["recognizer"]
         recognizer = RecognizerSpec(

@@ -105,29 +105,48 @@ class FaceAnalyzer:
     def decode(self, data: bytes) -> DecodedImage:
         return decode_image(data, max_pixels=self.settings.max_pixels, max_side=self.settings.max_side)
 
-    def _look(self, rgb: npt.NDArray[np.uint8]) -> list[Detection]:
+    @property
+    def fallback_floor(self) -> float | None:
+        """The manifest's fallback floor where it lies below the detection threshold in use, else None."""
+        floor = self.manifest.detector.fallback_threshold
+        return floor if floor is not None and floor < self.det_threshold else None
+
+    def _look(self, rgb: npt.NDArray[np.uint8], floor: float) -> tuple[list[Detection], list[Detection]]:
         """The first pass, and the look for a frame-filling face where it found nothing or one face that fills
-        most of the frame (``frs.pipeline.frame_filling``)."""
+        most of the frame (``frs.pipeline.frame_filling``): the faces at the detection threshold, and the
+        faces both looks saw between ``floor`` and it (fallback candidates, from the same inferences)."""
         threshold = self.det_threshold
-        detections = self.detector.detect(rgb, threshold)
-        if not detections or fills_frame(detections, rgb.shape):
-            detections = closer_look(detections, self.frame_filling.detect(rgb, threshold))
-        return detections
+        found, unsure = _split(self.detector.detect(rgb, floor), threshold)
+        if not found or fills_frame(found, rgb.shape):
+            closer, closer_unsure = _split(self.frame_filling.detect(rgb, floor), threshold)
+            found = closer_look(found, closer)
+            unsure += closer_unsure
+        return found, unsure
 
-    def _find(self, rgb: npt.NDArray[np.uint8]) -> list[Detection]:
+    def _find(self, rgb: npt.NDArray[np.uint8], min_side: float, fallback: bool) -> list[Detection]:
         """:meth:`_look`; where it finds nothing in a dark frame, again on a brightened copy (the faces are
-        aligned and embedded from ``rgb``)."""
-        detections = self._look(rgb)
+        aligned and embedded from ``rgb``). Where every look found nothing, the fallback: the one face that
+        scored highest at or above :attr:`fallback_floor` and is at least ``min_side`` pixels (a turned or
+        faint head, issue 20 item 3; one face: the fallback is for a photo of someone, not a crowd). The
+        looks detect down to that floor, so the fallback costs no inference of its own (its face scores below
+        the detection threshold: it carries LOW_CONFIDENCE, see ``DetectorSpec.fallback_threshold``)."""
+        floor = (self.fallback_floor if fallback else None) or self.det_threshold
+        detections, unsure = self._look(rgb, floor)
         if not detections and self.settings.illumination == DETECT and is_dark(rgb):
-            detections = self._look(brighten(rgb))
+            detections, brighter = self._look(brighten(rgb), floor)
+            unsure += brighter
+        unsure = [d for d in unsure if _shorter_side(d) >= min_side]
+        if not detections and unsure:
+            return [max(unsure, key=lambda d: d.score)]
         return detections
 
-    def analyze(self, data: bytes, *, embed: bool = True) -> Analysis:
-        """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False)."""
+    def analyze(self, data: bytes, *, embed: bool = True, fallback: bool = True) -> Analysis:
+        """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False); with
+        ``fallback`` False, never the fallback's face (camera frames: most hold nobody)."""
         image = self.decode(data)
-        detections = self._find(image.rgb)
         min_side = self.settings.min_face / image.scale
-        detections = [d for d in detections if min(d.bbox[2] - d.bbox[0], d.bbox[3] - d.bbox[1]) >= min_side]
+        found = self._find(image.rgb, min_side, fallback)
+        detections = [d for d in found if _shorter_side(d) >= min_side]
         embeddings: list[npt.NDArray[np.float32] | None] = [None] * len(detections)
         if embed and detections:
             if self.refiner is not None:  # only where the landmarks are used to align
@@ -154,6 +173,18 @@ class FaceAnalyzer:
                 )
             )
         return Analysis(width=image.width, height=image.height, faces=faces)
+
+
+def _split(detections: list[Detection], threshold: float) -> tuple[list[Detection], list[Detection]]:
+    """``detections`` at or above ``threshold``, and those below it (in float32, as the detectors compare
+    their scores: a look at a lower floor keeps exactly the faces a look at ``threshold`` finds)."""
+    limit = np.float32(threshold)
+    above = [d for d in detections if np.float32(d.score) >= limit]
+    return above, [d for d in detections if np.float32(d.score) < limit]
+
+
+def _shorter_side(detection: Detection) -> float:
+    return float(min(detection.bbox[2] - detection.bbox[0], detection.bbox[3] - detection.bbox[1]))
 
 
 _analyzers: dict[tuple[object, ...], FaceAnalyzer] = {}

