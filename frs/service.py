@@ -442,16 +442,18 @@ class FaceService:
         threshold: float | None = None,
         target_fpir: float | None = None,
         quality_filter: str | None = None,
+        fallback: bool = True,
     ) -> dict[str, Any]:
         """Every face of ``image`` with its best identities, named when the best passes the operating point
-        for this gallery's size (``reason`` says why not) and the face passes the quality filter."""
+        for this gallery's size (``reason`` says why not) and the face passes the quality filter.
+        ``fallback=False``: no detection fallback (camera frames, which mostly hold nobody)."""
         top_k = validate_top_k(top_k)
         explicit = check_threshold(threshold)
         target = check_rate(self.settings.target_fpir if target_fpir is None else target_fpir, "target_fpir")
         level = self.identify_filter_level(quality_filter)
         store = self.gallery(gallery)
         analyzer = self.analyzer
-        analysis = analyzer.analyze(image)
+        analysis = analyzer.analyze(image, fallback=fallback)
         gallery_faces = store.face_count()
         point = self.identify_operating_point(gallery_faces, threshold=explicit, target_fpir=target)
         faces_out: list[dict[str, Any]] = []

@@ -29,7 +29,8 @@ class FrameFaces:
 
 def identify_frame(service: FaceService, camera: CameraConfig, data: bytes) -> FrameFaces:
     """Every face of the frame ``data`` on ``camera``'s gallery (FRSError for an unusable image)."""
-    answer = read_identify_answer(service.identify(camera.gallery, data, top_k=TOP_K))
+    # No detection fallback: most frames hold nobody, and a faint false face would raise a face.unknown alert.
+    answer = read_identify_answer(service.identify(camera.gallery, data, top_k=TOP_K, fallback=False))
     kept = [face for face in answer.faces if face.shorter_side >= camera.min_face]
     return FrameFaces(
         image=answer.image,
