@@ -17,6 +17,7 @@ from frs.service import FaceService
 
 def _turned_photo(photo: bytes, degrees: float) -> bytes:
     bgr = cv2.imdecode(np.frombuffer(photo, np.uint8), cv2.IMREAD_COLOR)
+    assert bgr is not None
     height, width = bgr.shape[:2]
     turn = cv2.getRotationMatrix2D((width / 2, height / 2), degrees, 1.0)
     turned = cv2.warpAffine(bgr, turn, (width, height), borderMode=cv2.BORDER_REPLICATE)
