@@ -40,7 +40,8 @@ def embed_faces(dataset: Path, photos: list[Path], pack: str, cache: Path) -> np
     """Rows of (photo index, face index, x1, y1, x2, y2, score, 10 landmark coordinates, 0, embedding...)."""
     path = cache / f"faces-{pack}.npz"
     if path.exists():
-        return np.load(path)["faces"]
+        cached: np.ndarray = np.load(path)["faces"]
+        return cached
     analyzer = load_analyzer(dataclasses.replace(Settings.from_env(), pack=pack))
     rows = []
     for i, photo in enumerate(photos):
