@@ -467,7 +467,7 @@ class PgVectorGallery:
         return self._db.snapshot()
 
     def iter_identities(self) -> Iterator[Identity]:
-        """Identities in name order, one keyset page per transaction (consistent only while not written)."""
+        """Identities in name order, one keyset page per transaction (one moment only inside ``snapshot``)."""
         after: str | None = None
         while True:
 
