@@ -23,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from frs.config import Settings
+from frs.evaluation.embeddings import FACE_RULES
 from frs.evaluation.runner import Protocol, evaluate_dataset
 from frs.evaluation.systems import EvalSystem, frs_system, pack_calibration
 from frs.packs.manifest import load_manifest
@@ -75,9 +76,13 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("out", type=Path)
     parser.add_argument("systems", nargs="+", help="pack[+flip][+up<factor>|+upfit]")
+    parser.add_argument("--face", choices=FACE_RULES, default="largest", help="frs eval --face")
     args = parser.parse_args()
     result = evaluate_dataset(
-        args.dataset, [system(spec) for spec in args.systems], protocol=Protocol(), command=" ".join(sys.argv)
+        args.dataset,
+        [system(spec) for spec in args.systems],
+        protocol=Protocol(face_rule=args.face),
+        command=" ".join(sys.argv),
     ).to_dict()
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1))

@@ -1,4 +1,10 @@
-"""One vector per image: run a system's face pipeline once per photo, keep the largest face, record the rest.
+"""One vector per image: run a system's face pipeline once per photo, keep one face by a stated rule, record
+the rest.
+
+The rule says which face a labelled photo stands for when it holds several. ``largest`` (the default) is
+what ``add --largest`` and ``verify`` take; ``centre`` takes the face nearest the photo's centre, for datasets
+whose photos are cut around the labelled person (LFW is: its 250x250 photos are centred on the detected
+face, and a bystander's box can be the larger one). A report states the rule it used.
 
 An image that gives no face, or fails (an ``FRSError`` from the pipeline, say an undecodable file), has no
 vector; the protocol then counts its searches as failed (a miss when mated, nobody named when non-mated),
@@ -11,10 +17,11 @@ import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
+from PIL import Image
 from tqdm import tqdm
 
 from frs.errors import FRSError
@@ -49,13 +56,43 @@ class ImageIssues:
     """Images that did not give exactly one face. Paths are relative to the dataset (or CSV) folder."""
 
     no_face: list[str] = field(default_factory=list)  # no vector: its searches fail
-    multiple_faces: list[str] = field(default_factory=list)  # evaluated with the largest face
+    multiple_faces: list[str] = field(default_factory=list)  # evaluated with the face the rule chose
     failed: list[dict[str, str]] = field(default_factory=list)  # {"path", "code", "message"}; no vector
+
+
+#: Which face a photo with several stands for; see the module docstring.
+FaceRule = Literal["largest", "centre"]
+FACE_RULES: tuple[FaceRule, ...] = ("largest", "centre")
 
 
 def _area(face: FaceEmbedding) -> float:
     x1, y1, x2, y2 = (float(v) for v in face.bbox)
     return max(0.0, x2 - x1) * max(0.0, y2 - y1)
+
+
+def choose_face(faces: Sequence[FaceEmbedding], rule: FaceRule, size: tuple[int, int]) -> FaceEmbedding:
+    """The face of ``faces`` (not empty) that the photo of ``size`` (width, height) stands for under ``rule``.
+
+    >>> a, b = Face((0, 0, 50, 50), np.ones(2, np.float32)), Face((40, 40, 60, 60), np.ones(2, np.float32))
+    >>> choose_face([a, b], "largest", (100, 100)) is a, choose_face([a, b], "centre", (100, 100)) is b
+    (True, True)
+    """
+    if rule == "largest":
+        return max(faces, key=_area)
+    cx, cy = size[0] / 2.0, size[1] / 2.0
+
+    def distance(face: FaceEmbedding) -> float:
+        x1, y1, x2, y2 = (float(v) for v in face.bbox)
+        return math.hypot((x1 + x2) / 2.0 - cx, (y1 + y2) / 2.0 - cy)
+
+    return min(faces, key=distance)
+
+
+def _image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the file's header; the pipeline already decoded the pixels."""
+    with Image.open(path) as image:
+        width, height = image.size
+    return int(width), int(height)
 
 
 @dataclass
@@ -81,17 +118,27 @@ class ImageVectors:
 
 
 def embed_images(
-    paths: Iterable[Path], embed: EmbedFn, root: Path, *, normalise: bool, progress: bool, label: str
+    paths: Iterable[Path],
+    embed: EmbedFn,
+    root: Path,
+    *,
+    normalise: bool,
+    progress: bool,
+    label: str,
+    face_rule: FaceRule = "largest",
 ) -> ImageVectors:
-    """Each distinct path embedded once. ``normalise`` rescales vectors to unit length (cosine systems)."""
+    """Each distinct path embedded once, its face chosen by ``face_rule``. ``normalise`` rescales vectors to
+    unit length (cosine systems)."""
     result = ImageVectors(root)
     todo = list(dict.fromkeys(paths))
     for path in tqdm(todo, desc=f"embedding ({label})", unit="img", disable=not progress or not todo):
-        result.vectors[path] = _embed_one(result, embed, path, normalise=normalise)
+        result.vectors[path] = _embed_one(result, embed, path, normalise=normalise, face_rule=face_rule)
     return result
 
 
-def _embed_one(result: ImageVectors, embed: EmbedFn, path: Path, *, normalise: bool) -> Vector | None:
+def _embed_one(
+    result: ImageVectors, embed: EmbedFn, path: Path, *, normalise: bool, face_rule: FaceRule
+) -> Vector | None:
     shown = result.display(path)
     try:
         faces = list(embed(path))
@@ -106,7 +153,10 @@ def _embed_one(result: ImageVectors, embed: EmbedFn, path: Path, *, normalise: b
         return None
     if len(faces) > 1:
         result.issues.multiple_faces.append(shown)
-    face = max(faces, key=_area)
+    if len(faces) == 1:
+        face = faces[0]
+    else:  # only the centre rule needs the photo's size
+        face = choose_face(faces, face_rule, _image_size(path) if face_rule == "centre" else (0, 0))
     vector = None if face.embedding is None else np.asarray(face.embedding, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
     if vector is None or not math.isfinite(norm) or norm == 0.0:

@@ -20,7 +20,7 @@ import numpy.typing as npt
 
 from frs.decision.operating_point import OperatingPoint
 from frs.evaluation.dataset import read_pairs, scan_dataset
-from frs.evaluation.embeddings import ImageVectors, embed_images
+from frs.evaluation.embeddings import FaceRule, ImageVectors, embed_images
 from frs.evaluation.folds import KFoldAccuracy, kfold_accuracy
 from frs.evaluation.machine import machine_info, utc_now
 from frs.evaluation.metrics import (
@@ -62,6 +62,7 @@ class Protocol:
     far_targets: tuple[float, ...] = DEFAULT_FAR_TARGETS
     photos: int = 1  # enrolled photos per person
     mated_cap: int | None = DEFAULT_MATED_CAP  # mated searches per person (None: every other photo)
+    face_rule: FaceRule = "largest"  # the face a photo with several stands for (frs.evaluation.embeddings)
 
 
 def _finite(value: Any) -> Any:
@@ -496,7 +497,13 @@ def evaluate_dataset(
     results = []
     for system in systems:
         images = embed_images(
-            every_image, system.embed, root, normalise=system.normalise, progress=progress, label=system.name
+            every_image,
+            system.embed,
+            root,
+            normalise=system.normalise,
+            progress=progress,
+            label=system.name,
+            face_rule=protocol.face_rule,
         )
         dim = _dim(images)
         identification = tuple(
@@ -533,6 +540,7 @@ def evaluate_dataset(
             "far_targets": list(protocol.far_targets),
             "photos_per_person": protocol.photos,
             "mated_cap": protocol.mated_cap,
+            "face_rule": protocol.face_rule,
             "rank": 1,
             "interval": "Wilson score, 95%",
         },
@@ -550,6 +558,7 @@ def evaluate_pairs(
     systems: Sequence[EvalSystem],
     *,
     far_targets: Sequence[float] = DEFAULT_FAR_TARGETS,
+    face_rule: FaceRule = "largest",
     command: str = "",
     progress: bool = True,
 ) -> EvalResult:
@@ -568,6 +577,7 @@ def evaluate_pairs(
             normalise=system.normalise,
             progress=progress,
             label=system.name,
+            face_rule=face_rule,
         )
         scores: list[float] = []
         failed = {"genuine": 0, "impostor": 0}
@@ -607,7 +617,7 @@ def evaluate_pairs(
             "images": len({path for pair in pairs for path in (pair.a, pair.b)}),
             "folds": None if None in folds else len(folds),
         },
-        protocol={"far_targets": list(far_targets), "interval": "Wilson score, 95%"},
+        protocol={"far_targets": list(far_targets), "face_rule": face_rule, "interval": "Wilson score, 95%"},
         systems=tuple(results),
         measured_at=started,
         duration_s=round(time.perf_counter() - clock, 1),

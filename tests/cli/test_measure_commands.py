@@ -52,7 +52,7 @@ def test_eval_with_a_calibration_reports_the_calibrated_points(
     # The recorded command reproduces the run, defaults spelt out.
     assert shlex.split(data["command"]) == [
         "frs", "--pack", "open", "eval", str(tree), "--gallery-sizes", "all,5", "--draws", "2", "--seed", "0",
-        "--mated-cap", "10", "--photos-per-person", "1",
+        "--mated-cap", "10", "--photos-per-person", "1", "--face", "largest",
         "--target-fpir", "0.05", "--target-far", f"{Settings().target_far:g}",
         "--calibration", str(record), "--out", str(out),
     ]  # fmt: skip
@@ -71,6 +71,18 @@ def test_an_explicit_threshold_is_the_default_point(
     point = data["systems"][0]["identification"]["gallery_sizes"][0]["default_operating_point"]
     assert (point["threshold"], point["source"]) == (0.5, "explicit")
     assert data["command"].startswith("frs --pack open --threshold 0.5 eval ")
+
+
+def test_eval_takes_the_face_rule(tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    code, _ = _run(
+        capsys, "--pack", "open", "eval", str(tree), "--gallery-sizes", "all", "--draws", "1",
+        "--face", "centre", "--out", str(out),
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads((out / "eval.json").read_text())
+    assert data["protocol"]["face_rule"] == "centre"
+    assert "--face centre" in data["command"]
 
 
 @pytest.mark.parametrize(

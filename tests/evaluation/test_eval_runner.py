@@ -331,3 +331,43 @@ def test_pairs_without_impostors_have_no_verification(tmp_path: Path) -> None:
     result = evaluate_pairs(csv_path, [_system(tmp_path, faces, Counter())], progress=False)
     assert result.systems[0].verification is None
     assert result.notes == ("verification needs at least one same and one different pair",)
+
+
+def test_the_face_rule_chooses_which_face_a_photo_with_several_stands_for(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from frs.evaluation.embeddings import embed_images
+
+    photo = tmp_path / "p" / "group.png"
+    photo.parent.mkdir()
+    Image.new("RGB", (200, 100)).save(photo)  # the centre is (100, 50)
+    bystander = _face(1, 0, 0, 0, bbox=(0.0, 0.0, 80.0, 100.0))  # larger, at the left edge
+    subject = _face(0, 1, 0, 0, bbox=(80.0, 30.0, 120.0, 70.0))  # smaller, centred
+
+    def chosen(rule: Any) -> np.ndarray:
+        images = embed_images(
+            [photo],
+            lambda _: [bystander, subject],
+            tmp_path,
+            normalise=True,
+            progress=False,
+            label="t",
+            face_rule=rule,
+        )
+        assert images.issues.multiple_faces == ["p/group.png"]
+        vector = images.get(photo)
+        assert vector is not None
+        return vector
+
+    assert chosen("largest").tolist() == _v(1).tolist()
+    assert chosen("centre").tolist() == _v(0, 1).tolist()
+
+
+def test_the_face_rule_is_recorded_in_the_protocol(dataset: Path) -> None:
+    protocol = Protocol(gallery_sizes=(1,), draws=1, face_rule="centre")
+    calls: Counter[str] = Counter()
+    single = {key: value for key, value in FACES.items() if key != "d/d1.jpg"}
+    (dataset / "d" / "d1.jpg").unlink()
+    result = evaluate_dataset(dataset, [_system(dataset, single, calls)], protocol=protocol, progress=False)
+    assert result.protocol["face_rule"] == "centre"
+    assert result.to_dict()["protocol"]["face_rule"] == "centre"

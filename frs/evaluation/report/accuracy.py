@@ -83,7 +83,7 @@ def _systems(systems: list[dict[str, Any]], first_size: int | None) -> list[str]
     return table(["system", "pipeline", "score", "default 1:N point", "default 1:1 point"], rows)
 
 
-def _images(systems: list[dict[str, Any]]) -> list[str]:
+def _images(systems: list[dict[str, Any]], rule: str) -> list[str]:
     rows, lists = [], []
     for system in systems:
         images = as_dict(system.get("images"))
@@ -108,7 +108,7 @@ def _images(systems: list[dict[str, Any]]) -> list[str]:
                 f" and {len(missing) - _MAX_LISTED_IMAGES} more" if len(missing) > _MAX_LISTED_IMAGES else ""
             )
             lists.append(f"- {system.get('label')}, no usable face: {shown}{more}")
-    headers = ["system", "photos", "with a face", "no face", "failed", "several faces (largest used)"]
+    headers = ["system", "photos", "with a face", "no face", "failed", f"several faces ({rule} used)"]
     return [*table(headers, rows), *lists, *([""] if lists else [])]
 
 
@@ -304,7 +304,9 @@ def accuracy_section(data: Mapping[str, Any]) -> list[str]:
         ]
     sizes = as_list(protocol.get("gallery_sizes"))
     lines += _systems(systems, sizes[0] if sizes else None)
-    lines += ["### Photos", "", *_images(systems)]
+    # Results written before the rule existed took the largest face.
+    rule = "nearest the centre" if protocol.get("face_rule") == "centre" else "largest"
+    lines += ["### Photos", "", *_images(systems, rule)]
     if data.get("mode") == "dataset":
         lines += ["### Open-set identification (1:N)", ""]
         lines += [
