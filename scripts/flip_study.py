@@ -7,8 +7,11 @@ Long (about 4 minutes of embedding per system on 7,346 photos): run it by hand, 
 
 A system is a pack name and variants: ``+flip`` switches the flip on, ``+up1.25`` caps the first pass's
 enlargement of a small photo at 1.25x (``detector.max_upscale``), ``+upfit`` lifts any cap (enlarged to fit).
-The JSON is ``frs eval``'s (``frs report --eval`` reads it); the table printed gives TAR at FAR 1% / 0.1%
-and FNIR at FPIR 1% per gallery size.
+``+refine192x2.0m`` declares a second look at each face for its landmarks (``detector.refine``: crop
+size, context, ``m`` for the mirrored copy averaged in). ``+rec=<pack>`` puts another pack's recogniser
+behind this pack's detector (which half of a pack makes a difference). The JSON is ``frs eval``'s
+(``frs report --eval`` reads it); the table printed gives TAR at FAR 1% / 0.1% and FNIR at FPIR 1% per
+gallery size.
 """
 
 from __future__ import annotations
@@ -26,8 +29,10 @@ from frs.config import Settings
 from frs.evaluation.embeddings import FACE_RULES
 from frs.evaluation.runner import Protocol, evaluate_dataset
 from frs.evaluation.systems import EvalSystem, frs_system, pack_calibration
-from frs.packs.manifest import load_manifest
+from frs.packs.manifest import RefineSpec, load_manifest
 from frs.pipeline.analyzer import FaceAnalyzer
+
+VARIANTS = "flip, up<factor>, upfit, rec=<pack>, refine<size>x<context>[m]"
 
 
 def system(spec: str) -> EvalSystem:
@@ -40,10 +45,19 @@ def system(spec: str) -> EvalSystem:
             recognizer = dataclasses.replace(recognizer, flip=True)
         elif variant == "upfit":
             detector = dataclasses.replace(detector, max_upscale=None)
+        elif variant.startswith("rec="):  # another pack's recogniser behind this pack's detector
+            other = variant.removeprefix("rec=")
+            recognizer = dataclasses.replace(
+                load_manifest(other, settings.models_dir).recognizer, from_pack=other
+            )
+        elif variant.startswith("refine"):  # refine<size>x<context>[m]: detector.refine, m = mirrored
+            size, context = variant.removeprefix("refine").rstrip("m").split("x")
+            refine = RefineSpec(int(size), float(context), variant.endswith("m"))
+            detector = dataclasses.replace(detector, refine=refine)
         elif variant.startswith("up"):
             detector = dataclasses.replace(detector, max_upscale=float(variant[2:]))
         else:
-            raise SystemExit(f"unknown variant {variant!r} in {spec!r} (known: flip, up<factor>, upfit)")
+            raise SystemExit(f"unknown variant {variant!r} in {spec!r} (known: {VARIANTS})")
     manifest = dataclasses.replace(manifest, recognizer=recognizer, detector=detector)
     analyzer = FaceAnalyzer(manifest, settings)
     measured = frs_system(
@@ -75,7 +89,7 @@ def main() -> None:
     )
     parser.add_argument("dataset", type=Path)
     parser.add_argument("out", type=Path)
-    parser.add_argument("systems", nargs="+", help="pack[+flip][+up<factor>|+upfit]")
+    parser.add_argument("systems", nargs="+", help=f"pack[+variant...], variants: {VARIANTS}")
     parser.add_argument("--face", choices=FACE_RULES, default="largest", help="frs eval --face")
     args = parser.parse_args()
     result = evaluate_dataset(
