@@ -68,6 +68,8 @@ EVAL_DATASET ?=
 REPORT_DIR := docs/report
 EVAL_NAME = $(notdir $(patsubst %/,%,$(EVAL_DATASET)))
 DATASET_EVALS = $(if $(EVAL_DATASET),$(REPORT_DIR)/eval-$(EVAL_NAME)-open $(REPORT_DIR)/eval-$(EVAL_NAME)-embedded)
+# Issue 20 item 2: both packs in one run, the same draws, each photo's face the one nearest its centre.
+DATASET_SIDE = $(if $(EVAL_DATASET),$(REPORT_DIR)/centre-face-$(EVAL_NAME).json)
 # Issue 19's operating-point tables: the calibration checked on people it never saw (one photo each, then 1-3
 # photos lined up), and the calibration populations compared.
 DATASET_CHECKS = $(if $(EVAL_DATASET),$(REPORT_DIR)/check-$(EVAL_NAME)-open-1photo.json $(REPORT_DIR)/check-$(EVAL_NAME)-open.json)
@@ -88,11 +90,13 @@ ifneq ($(EVAL_DATASET),)
 	$(PY) scripts/openset_methods.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json
 	$(PY) scripts/degraded_check.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/degraded-$(EVAL_NAME)-open.json
 	$(PY) scripts/tight_crop_check.py $(EVAL_DATASET) --people 500 --out $(REPORT_DIR)/tight-crops-$(EVAL_NAME).json
+	$(PY) scripts/flip_study.py $(EVAL_DATASET) $(DATASET_SIDE) open embedded open+flip --face centre
 endif
 	$(PY) -m frs --pack open eval out/pinned-photos --gallery-sizes all --peer face_recognition \
 		--out $(REPORT_DIR)/eval-pinned-photos-open
 	$(PY) -m frs --pack open bench --out $(REPORT_DIR)/bench.json
 	$(PY) -m frs report $(foreach dir,$(DATASET_EVALS) $(REPORT_DIR)/eval-pinned-photos-open,--eval $(dir)/eval.json) \
+		$(foreach file,$(DATASET_SIDE),--eval $(file)) \
 		$(foreach file,$(DATASET_CHECKS),--check $(file)) $(foreach file,$(DATASET_METHODS),--methods $(file)) \
 		$(foreach file,$(DATASET_DEGRADED),--degraded $(file)) \
 		$(foreach file,$(DATASET_TIGHT),--tight-crops $(file)) \
