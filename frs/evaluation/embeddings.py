@@ -88,11 +88,17 @@ def choose_face(faces: Sequence[FaceEmbedding], rule: FaceRule, size: tuple[int,
     return min(faces, key=distance)
 
 
-def _image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the file's header; the pipeline already decoded the pixels."""
+#: EXIF orientations that turn the photo a quarter: the decoder (which applies them) swaps width and height.
+_QUARTER_TURNS = frozenset({5, 6, 7, 8})
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) as the pipeline sees the photo, from the file's header: the pipeline already decoded
+    the pixels, and it applies the EXIF orientation, so the boxes are in the turned frame."""
     with Image.open(path) as image:
         width, height = image.size
-    return int(width), int(height)
+        turned = image.getexif().get(0x0112) in _QUARTER_TURNS
+    return (int(height), int(width)) if turned else (int(width), int(height))
 
 
 @dataclass
@@ -156,7 +162,7 @@ def _embed_one(
     if len(faces) == 1:
         face = faces[0]
     else:  # only the centre rule needs the photo's size
-        face = choose_face(faces, face_rule, _image_size(path) if face_rule == "centre" else (0, 0))
+        face = choose_face(faces, face_rule, image_size(path) if face_rule == "centre" else (0, 0))
     vector = None if face.embedding is None else np.asarray(face.embedding, dtype=np.float32).reshape(-1)
     norm = float(np.linalg.norm(vector)) if vector is not None else 0.0
     if vector is None or not math.isfinite(norm) or norm == 0.0:

@@ -112,3 +112,10 @@ def test_bad_eval_requests_are_bad_requests(
 def test_target_rates_must_be_between_0_and_1(value: str, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["eval", "DATA", "--target-fpir", value]) == 2
     assert "--target-fpir" in capsys.readouterr().err
+
+
+def test_the_cli_offers_exactly_the_evaluations_face_rules() -> None:
+    from frs.cli import measure_commands
+    from frs.evaluation import embeddings
+
+    assert measure_commands.FACE_RULES == embeddings.FACE_RULES

@@ -371,3 +371,17 @@ def test_the_face_rule_is_recorded_in_the_protocol(dataset: Path) -> None:
     result = evaluate_dataset(dataset, [_system(dataset, single, calls)], protocol=protocol, progress=False)
     assert result.protocol["face_rule"] == "centre"
     assert result.to_dict()["protocol"]["face_rule"] == "centre"
+
+
+def test_the_centre_rule_sees_the_photo_turned_as_its_exif_orientation_says(tmp_path: Path) -> None:
+    from PIL import Image
+
+    from frs.evaluation.embeddings import image_size
+
+    plain, turned = tmp_path / "plain.jpg", tmp_path / "turned.jpg"
+    Image.new("RGB", (200, 100)).save(plain)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # stored 200x100, shown (and decoded by the pipeline) turned a quarter
+    Image.new("RGB", (200, 100)).save(turned, exif=exif)
+    assert image_size(plain) == (200, 100)
+    assert image_size(turned) == (100, 200)
