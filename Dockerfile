@@ -44,10 +44,10 @@ RUN sh /tmp/slim-venv.sh /opt/venv
 # ---- models: fetch and verify the pack's weights (this stage's extra tools never reach the image) ----------
 FROM deps AS models
 ARG FRS_PACK=open
-# Some packs repair their ONNX files at fetch time, which needs the `onnx` package: install the version pinned in
+# Some packs repair their ONNX files at fetch time (or convert TFLite ones), which needs `onnx` (and `tflite`): the versions pinned in
 # requirements-dev.txt, here only. The venv this modifies is this stage's copy; the final stage copies `slim`.
 COPY requirements-dev.txt /tmp/requirements-dev.txt
-RUN grep -E '^onnx==' /tmp/requirements-dev.txt > /tmp/fetch-requirements.txt \
+RUN grep -E '^(onnx|tflite|flatbuffers)==' /tmp/requirements-dev.txt > /tmp/fetch-requirements.txt \
     && pip install -r /tmp/fetch-requirements.txt
 WORKDIR /build
 COPY frs/ frs/

@@ -90,7 +90,7 @@ ifneq ($(EVAL_DATASET),)
 	$(PY) scripts/openset_methods.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/openset-methods-$(EVAL_NAME)-open.json
 	$(PY) scripts/degraded_check.py $(EVAL_DATASET) --pack open --out $(REPORT_DIR)/degraded-$(EVAL_NAME)-open.json
 	$(PY) scripts/tight_crop_check.py $(EVAL_DATASET) --people 500 --out $(REPORT_DIR)/tight-crops-$(EVAL_NAME).json
-	$(PY) scripts/flip_study.py $(EVAL_DATASET) $(DATASET_SIDE) open embedded open+flip --face centre
+	$(PY) scripts/flip_study.py $(EVAL_DATASET) $(DATASET_SIDE) open embedded open+nomark --face centre
 endif
 	$(PY) -m frs --pack open eval out/pinned-photos --gallery-sizes all --peer face_recognition \
 		--out $(REPORT_DIR)/eval-pinned-photos-open

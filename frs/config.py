@@ -196,7 +196,7 @@ class Settings:
     # -- decisions: operating points in plain terms (frs.decision.policy) and the quality filter
     target_fpir: float = 0.01  # identify: share of strangers a search may name, for the gallery's size
     # verify: share of impostor pairs (pairs of different people, each person weighing one) that may match.
-    # 0.1% sits at SFace's LFW-tuned 0.363 (0.364 for open on lfw-dev), so LFW-level verification keeps its
+    # 0.1% sits at SFace's LFW-tuned 0.363 (0.367 for open on lfw-dev), so LFW-level verification keeps its
     # accuracy (README, "Operating points").
     target_far: float = 1e-3
     add_quality_filter: str = "low"  # enrolment refuses faces below this level

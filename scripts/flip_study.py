@@ -9,7 +9,9 @@ A system is a pack name and variants: ``+flip`` switches the flip on, ``+up1.25`
 enlargement of a small photo at 1.25x (``detector.max_upscale``), ``+upfit`` lifts any cap (enlarged to fit).
 ``+refine192x2.0m`` declares a second look at each face for its landmarks (``detector.refine``: crop
 size, context, ``m`` for the mirrored copy averaged in). ``+rec=<pack>`` puts another pack's recogniser
-behind this pack's detector (which half of a pack makes a difference). The JSON is ``frs eval``'s
+behind this pack's detector (which half of a pack makes a difference). ``+tpl=<file.json>`` aligns on five
+template points read from a JSON file (the landmarker's, else the detector's), ``+nomark`` drops the pack's
+landmarker (the detector's landmarks align). The JSON is ``frs eval``'s
 (``frs report --eval`` reads it); the table printed gives TAR at FAR 1% / 0.1% and FNIR at FPIR 1% per
 gallery size.
 """
@@ -32,14 +34,14 @@ from frs.evaluation.systems import EvalSystem, frs_system, pack_calibration
 from frs.packs.manifest import RefineSpec, load_manifest
 from frs.pipeline.analyzer import FaceAnalyzer
 
-VARIANTS = "flip, up<factor>, upfit, rec=<pack>, refine<size>x<context>[m]"
+VARIANTS = "flip, up<factor>, upfit, rec=<pack>, refine<size>x<context>[m], tpl=<json>, nomark"
 
 
 def system(spec: str) -> EvalSystem:
     pack, *variants = spec.split("+")
     settings = dataclasses.replace(Settings.from_env(), pack=pack)
     manifest = load_manifest(pack, settings.models_dir)
-    recognizer, detector = manifest.recognizer, manifest.detector
+    recognizer, detector, landmarker = manifest.recognizer, manifest.detector, manifest.landmarker
     for variant in variants:
         if variant == "flip":
             recognizer = dataclasses.replace(recognizer, flip=True)
@@ -54,11 +56,19 @@ def system(spec: str) -> EvalSystem:
             size, context = variant.removeprefix("refine").rstrip("m").split("x")
             refine = RefineSpec(int(size), float(context), variant.endswith("m"))
             detector = dataclasses.replace(detector, refine=refine)
+        elif variant.startswith("tpl="):  # the alignment template of the landmarker (else the detector)
+            points = tuple(tuple(p) for p in json.loads(Path(variant.removeprefix("tpl=")).read_text()))
+            if landmarker is not None:
+                landmarker = dataclasses.replace(landmarker, landmark_template=points)
+            else:
+                detector = dataclasses.replace(detector, landmark_template=points)
+        elif variant == "nomark":  # without the pack's landmarker: the detector's landmarks align
+            landmarker = None
         elif variant.startswith("up"):
             detector = dataclasses.replace(detector, max_upscale=float(variant[2:]))
         else:
             raise SystemExit(f"unknown variant {variant!r} in {spec!r} (known: {VARIANTS})")
-    manifest = dataclasses.replace(manifest, recognizer=recognizer, detector=detector)
+    manifest = dataclasses.replace(manifest, recognizer=recognizer, detector=detector, landmarker=landmarker)
     analyzer = FaceAnalyzer(manifest, settings)
     measured = frs_system(
         analyzer,

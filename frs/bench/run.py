@@ -79,6 +79,7 @@ def _pack(settings: Settings) -> dict[str, Any]:
         "name": manifest.name,
         "dim": manifest.recognizer.dim,
         "detector": manifest.detector.file,
+        "landmarker": None if manifest.landmarker is None else manifest.landmarker.file,
         "recognizer": manifest.recognizer.file,
     }
 

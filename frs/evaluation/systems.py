@@ -96,6 +96,7 @@ def frs_system(
             "pack": manifest.name,
             "dim": analyzer.pack.dim,
             "detector": manifest.detector.file,
+            "landmarker": None if manifest.landmarker is None else manifest.landmarker.file,
             "recognizer": manifest.recognizer.file,
             "description": manifest.description,
             "calibration": None if calibration is None else {"dataset": calibration.dataset},

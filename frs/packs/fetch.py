@@ -72,7 +72,7 @@ def fetch_pack(name: str, models_dir: Path, cache_dir: Path, *, allow_unpinned: 
     if manifest.detector.from_pack:
         fetch_pack(manifest.detector.from_pack, models_dir, cache_dir, allow_unpinned=allow_unpinned)
     paths = []
-    for spec in (manifest.detector, manifest.recognizer):
+    for spec in manifest.model_files:
         if spec.from_pack:
             paths.append(weight_path(manifest, spec, models_dir))
             continue
@@ -85,7 +85,10 @@ def fetch_pack(name: str, models_dir: Path, cache_dir: Path, *, allow_unpinned: 
 def pack_status(name: str, models_dir: Path) -> list[FileStatus]:
     manifest = load_manifest(name, models_dir)
     statuses = []
-    for role, spec in (("detector", manifest.detector), ("recognizer", manifest.recognizer)):
+    roles = [("detector", manifest.detector), ("recognizer", manifest.recognizer)]
+    if manifest.landmarker is not None:
+        roles.insert(1, ("landmarker", manifest.landmarker))
+    for role, spec in roles:
         path = weight_path(manifest, spec, models_dir)
         text = _licence_copy(path) if spec.licence_file else None
         statuses.append(FileStatus(role, path, path.is_file(), spec.licence, text))

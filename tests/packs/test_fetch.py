@@ -95,5 +95,10 @@ def test_open_pins_match_the_published_wheel() -> None:
     assert sha256_of(wheel) == artifact.sha256
     for spec in (manifest.detector, manifest.recognizer):
         assert hashlib.sha256(read_member(wheel, str(spec.member))).hexdigest() == spec.sha256
+    mesh = manifest.landmarker
+    assert mesh is not None and mesh.repair == ("from_tflite", "first_output_only")
+    mediapipe = REPO_ROOT / ".cache" / "artifacts" / str(manifest.artifacts[str(mesh.artifact)].filename)
+    assert sha256_of(mediapipe) == manifest.artifacts[str(mesh.artifact)].sha256
+    assert hashlib.sha256(read_member(mediapipe, str(mesh.member))).hexdigest() == mesh.sha256
     for status in pack_status("open", REPO_ROOT / "models"):
         assert status.present and status.licence_file is not None and status.licence_file.is_file()

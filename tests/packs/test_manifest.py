@@ -92,11 +92,11 @@ def test_open_pack_is_licence_clean_pinned_and_explicit(tmp_path: Path) -> None:
 @pytest.mark.parametrize("pack", ["embedded", "open", "buffalo_l", "buffalo_s"])
 def test_every_file_names_its_licence_and_shipped_texts_exist(tmp_path: Path, pack: str) -> None:
     manifest = load_manifest(pack, tmp_path)
-    licences = [manifest.detector.licence, manifest.recognizer.licence]
+    licences = [spec.licence for spec in manifest.model_files]
     assert all(licences)
     # A pack is commercially usable only if no file's licence forbids it.
     assert manifest.commercial_use == (not any("non-commercial" in text for text in licences))
-    for spec in (manifest.detector, manifest.recognizer):
+    for spec in manifest.model_files:
         text = licence_path(manifest, spec)
         if text is not None:
             assert text.is_file(), text
@@ -105,6 +105,9 @@ def test_every_file_names_its_licence_and_shipped_texts_exist(tmp_path: Path, pa
         assert texts[0] is not None and texts[1] is not None
         assert "Copyright (c) 2020 Shiqi Yu" in texts[0].read_text() and "MIT License" in texts[0].read_text()
         assert "Apache License" in texts[1].read_text() and "Version 2.0" in texts[1].read_text()
+        assert manifest.landmarker is not None and "Apache-2.0" in manifest.landmarker.licence
+        mesh_text = licence_path(manifest, manifest.landmarker)
+        assert mesh_text is not None and "Apache License" in mesh_text.read_text()
 
 
 def _write(tmp_path: Path, detector: dict[str, object], recognizer: dict[str, object] | None = None) -> None:
@@ -226,3 +229,43 @@ def test_shipped_packs_declare_their_measured_fallback_floors(tmp_path: Path) ->
     assert load_manifest("open", tmp_path).detector.fallback_threshold == 0.5
     assert load_manifest("embedded", tmp_path).detector.fallback_threshold == 0.4
     assert load_manifest("buffalo_l", tmp_path).detector.fallback_threshold is None
+
+
+_MESH = {"file": "m.onnx", "input_size": [192, 192], "std": 255.0, "roi_scale": 1.4, "engine": "opencv"}
+
+
+def _write_with_landmarker(tmp_path: Path, landmarker: object) -> None:
+    _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640]})
+    raw = json.loads((tmp_path / "p.json").read_text())
+    (tmp_path / "p.json").write_text(json.dumps({**raw, "landmarker": landmarker}))
+
+
+def test_a_landmarker_is_read_and_runs_between_detector_and_recognizer(tmp_path: Path) -> None:
+    _write_with_landmarker(
+        tmp_path, {**_MESH, "landmark_template": [[38, 52], [73, 52], [56, 75], [41, 91], [71, 91]]}
+    )
+    manifest = load_manifest("p", tmp_path)
+    mark = manifest.landmarker
+    assert mark is not None
+    assert (mark.kind, mark.roi_scale, mark.engine, mark.std) == ("face_mesh", 1.4, "opencv", (255.0,) * 3)
+    assert mark.landmark_template is not None and mark.landmark_template[2] == (56.0, 75.0)
+    assert manifest.model_files == (manifest.detector, mark, manifest.recognizer)
+    _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640]})
+    plain = load_manifest("p", tmp_path)
+    assert plain.landmarker is None and plain.model_files == (plain.detector, plain.recognizer)
+
+
+@pytest.mark.parametrize(
+    ("landmarker", "message"),
+    [
+        ({**_MESH, "kind": "dlib68"}, "landmarker.kind must be one of face_mesh"),
+        ({**_MESH, "roi_scale": 0.5}, "landmarker.roi_scale must be between 1 and 3"),
+        ({**_MESH, "landmark_template": [[1, 2]]}, "landmarker.landmark_template must be 5"),
+        ("face_mesh", "landmarker must be an object"),
+    ],
+)
+def test_a_bad_landmarker_is_refused(tmp_path: Path, landmarker: object, message: str) -> None:
+    _write_with_landmarker(tmp_path, landmarker)
+    with pytest.raises(FRSError, match=message) as caught:
+        load_manifest("p", tmp_path)
+    assert caught.value.code == "model_unavailable"

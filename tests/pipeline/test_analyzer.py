@@ -143,9 +143,9 @@ def test_sface_takes_raw_rgb(
         data = (testdata / name).read_bytes()
         image = analyzer.decode(data)
         face = analyzer.detector.detect(image.rgb, analyzer.det_threshold)[0]
-        from frs.pipeline.align import align_face
-
-        crops.append(align_face(image.rgb, face.landmarks, spec.input_size))
+        crops.append(
+            analyzer.aligned_crops(image.rgb, [face])[0]
+        )  # as analyze aligns (open: the mesh's points)
     wrong = guessed.embed(np.stack(crops))
     right = analyzer.embedder.embed(np.stack(crops))
     assert float(wrong[0] @ wrong[1]) > 0.8  # the collapse the wrong preprocessing causes
