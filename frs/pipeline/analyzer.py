@@ -152,10 +152,9 @@ class FaceAnalyzer:
     def aligned_crops(self, rgb: npt.NDArray[np.uint8], detections: list[Detection]) -> npt.NDArray[np.uint8]:
         """The recognizer's crop of each face, aligned on the landmarker's points where the pack has one."""
         size = self.manifest.recognizer.input_size
-        mark_spec = self.manifest.landmarker
-        if self.landmarker is not None and mark_spec is not None:
+        if self.landmarker is not None:
             points = self.landmarker.points(rgb, detections)
-            template = mark_spec.landmark_template
+            template = self.landmarker.spec.landmark_template
         else:
             points = [d.landmarks for d in detections]
             template = self.manifest.detector.landmark_template
