@@ -8,6 +8,11 @@ frame of more than 8 bits per pixel is scaled by the depth its sensor most likel
 too dark. Images larger than ``max_side`` are scaled down (JPEGs decoded directly at a reduced DCT scale, far
 cheaper); ``scale`` maps working-image coordinates back to original pixels. The detector scales its own
 input, so ``max_side`` bounds memory and alignment cost rather than detection.
+
+A plain JPEG (8-bit RGB or grey, upright, complete, no reduced scale needed) is decoded by OpenCV's
+libjpeg-turbo, not Pillow's: the same pixels (checked on all 7,346 lfw-dev photos) in about half the time,
+which is a tenth of a one-face request. Anything else takes Pillow's path, which is also the one that names
+a truncated or corrupt file.
 """
 
 from __future__ import annotations
@@ -94,6 +99,23 @@ def _to_rgb_array(image: Image.Image) -> npt.NDArray[np.uint8]:
     return np.asarray(rgb, dtype=np.uint8)
 
 
+def _plain_jpeg(data: bytes) -> npt.NDArray[np.uint8] | None:
+    """OpenCV's decode of a JPEG that ends in its end-of-image marker, or None to use Pillow's path.
+
+    OpenCV fills a truncated scan with grey and goes on; a file cut short loses its final marker, so
+    requiring the marker leaves truncated files to Pillow, which refuses them by name.
+    """
+    if not data.endswith(b"\xff\xd9"):
+        return None
+    try:
+        pixels = cv2.imdecode(
+            np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION
+        )
+    except cv2.error:
+        return None
+    return None if pixels is None else np.asarray(pixels, dtype=np.uint8)
+
+
 def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage:
     """Decode ``data`` into a :class:`DecodedImage` or raise a documented :class:`FRSError`."""
     if not data:
@@ -121,7 +143,12 @@ def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage
                     f"the image is {width}x{height} pixels; the limit is {max_pixels} pixels",
                 )
             orientation = image.getexif().get(0x0112, 1)
-            if fmt in ("JPEG", "MPO") and max(width, height) > 2 * max_side:
+            needs_draft = fmt in ("JPEG", "MPO") and max(width, height) > 2 * max_side
+            if fmt == "JPEG" and image.mode in ("RGB", "L") and orientation == 1 and not needs_draft:
+                fast = _plain_jpeg(data)
+                if fast is not None and fast.shape[:2] == (height, width):
+                    return _working_image(fast, width, height, max_side, fmt)
+            if needs_draft:
                 # Let libjpeg decode at 1/2, 1/4 or 1/8 scale: far less work for the same detector input.
                 image.draft(
                     "RGB",
@@ -141,7 +168,13 @@ def decode_image(data: bytes, *, max_pixels: int, max_side: int) -> DecodedImage
         raise FRSError("invalid_image", f"could not decode the image ({reason})") from exc
     if orientation in (5, 6, 7, 8):
         width, height = height, width
-    rgb = _to_rgb_array(image)
+    return _working_image(_to_rgb_array(image), width, height, max_side, fmt)
+
+
+def _working_image(
+    rgb: npt.NDArray[np.uint8], width: int, height: int, max_side: int, fmt: str
+) -> DecodedImage:
+    """Scale a decoded RGB array down to ``max_side`` and record the scale back to original pixels."""
     if max(rgb.shape[:2]) > max_side:
         factor = max_side / max(rgb.shape[:2])
         size = (max(1, round(rgb.shape[1] * factor)), max(1, round(rgb.shape[0] * factor)))

@@ -65,6 +65,30 @@ def test_truncated_jpeg_is_rejected(testdata: Path) -> None:
     assert "truncated" in caught.value.message
 
 
+def test_a_plain_jpeg_decodes_to_pillows_pixels(testdata: Path) -> None:
+    data = (testdata / "person_b_1.jpg").read_bytes()
+    decoded = decode_image(data, **LIMITS)
+    expected = np.asarray(Image.open(io.BytesIO(data)).convert("RGB"))
+    assert decoded.rgb.shape == expected.shape
+    assert np.array_equal(decoded.rgb, expected)
+    assert (decoded.width, decoded.height, decoded.scale, decoded.format) == (716, 900, 1.0, "JPEG")
+
+
+def test_a_jpeg_with_bytes_after_its_end_marker_decodes_the_same(testdata: Path) -> None:
+    data = (testdata / "person_b_1.jpg").read_bytes()
+    plain = decode_image(data, **LIMITS).rgb
+    assert np.array_equal(decode_image(data + b"camera trailer", **LIMITS).rgb, plain)
+
+
+def test_a_grey_jpeg_becomes_three_equal_channels() -> None:
+    gradient = np.tile(np.arange(0, 256, 2, dtype=np.uint8), (64, 1))
+    data = _encode(Image.fromarray(gradient, "L"), "JPEG", quality=95)
+    rgb = decode_image(data, **LIMITS).rgb
+    assert rgb.shape == (64, 128, 3)
+    assert np.array_equal(rgb[..., 0], rgb[..., 1]) and np.array_equal(rgb[..., 1], rgb[..., 2])
+    assert np.array_equal(rgb[..., 0], np.asarray(Image.open(io.BytesIO(data))))
+
+
 def test_pixel_limit_is_configurable() -> None:
     data = _encode(Image.new("RGB", (200, 100)), "PNG")
     assert decode_image(data, max_pixels=20_000, max_side=1920).width == 200
