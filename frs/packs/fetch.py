@@ -85,10 +85,7 @@ def fetch_pack(name: str, models_dir: Path, cache_dir: Path, *, allow_unpinned: 
 def pack_status(name: str, models_dir: Path) -> list[FileStatus]:
     manifest = load_manifest(name, models_dir)
     statuses = []
-    roles = [("detector", manifest.detector), ("recognizer", manifest.recognizer)]
-    if manifest.landmarker is not None:
-        roles.insert(1, ("landmarker", manifest.landmarker))
-    for role, spec in roles:
+    for role, spec in manifest.roles:
         path = weight_path(manifest, spec, models_dir)
         text = _licence_copy(path) if spec.licence_file else None
         statuses.append(FileStatus(role, path, path.is_file(), spec.licence, text))

@@ -133,12 +133,18 @@ class PackManifest:
     landmarker: LandmarkerSpec | None = None
 
     @property
+    def roles(self) -> tuple[tuple[str, ModelFile], ...]:
+        """Each model file the pack runs with its role ("detector", "landmarker", "recognizer"), in
+        pipeline order: the one list fetching and ``frs models`` status both walk."""
+        roles: list[tuple[str, ModelFile]] = [("detector", self.detector)]
+        if self.landmarker is not None:
+            roles.append(("landmarker", self.landmarker))
+        return (*roles, ("recognizer", self.recognizer))
+
+    @property
     def model_files(self) -> tuple[ModelFile, ...]:
         """Every model file the pack runs, in pipeline order."""
-        files: list[ModelFile] = [self.detector]
-        if self.landmarker is not None:
-            files.append(self.landmarker)
-        return (*files, self.recognizer)
+        return tuple(spec for _, spec in self.roles)
 
 
 def _flag(value: Any, field: str) -> bool:

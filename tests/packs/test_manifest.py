@@ -250,9 +250,11 @@ def test_a_landmarker_is_read_and_runs_between_detector_and_recognizer(tmp_path:
     assert (mark.kind, mark.roi_scale, mark.engine, mark.std) == ("face_mesh", 1.4, "opencv", (255.0,) * 3)
     assert mark.landmark_template is not None and mark.landmark_template[2] == (56.0, 75.0)
     assert manifest.model_files == (manifest.detector, mark, manifest.recognizer)
+    assert [role for role, _ in manifest.roles] == ["detector", "landmarker", "recognizer"]
     _write(tmp_path, {"file": "d.onnx", "input_size": [640, 640]})
     plain = load_manifest("p", tmp_path)
     assert plain.landmarker is None and plain.model_files == (plain.detector, plain.recognizer)
+    assert [role for role, _ in plain.roles] == ["detector", "recognizer"]
 
 
 @pytest.mark.parametrize(
