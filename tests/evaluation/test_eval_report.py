@@ -117,6 +117,10 @@ def test_speed_tables_read_the_bench_file(
     text, _ = report
     bench = files[1]
     assert "**Quick run**" in text
+    pack = bench["pack"]
+    model_files = [pack[role] for role in ("detector", "landmarker", "recognizer") if pack.get(role)]
+    assert f"Pack `{pack['name']}`: {' + '.join(model_files)} (" in text
+    assert pack["name"] != "open" or len(model_files) == 3  # open's face mesh is named
     aims = _table(text, "### Speed aims")
     assert [row[0] for row in aims] == [aim["aim"] for aim in bench["aims"]]
     assert [row[3] for row in aims] == ["met" if aim["met"] else "**missed**" for aim in bench["aims"]]

@@ -148,6 +148,11 @@ _SECTIONS = (
 )
 
 
+def _model_files(pack: Mapping[str, Any]) -> str:
+    """The pack's model files in pipeline order; a bench file from before landmarkers names none."""
+    return " + ".join(str(pack[role]) for role in ("detector", "landmarker", "recognizer") if pack.get(role))
+
+
 def speed_section(data: Mapping[str, Any]) -> list[str]:
     pack = as_dict(data.get("pack"))
     title = f"## Speed: pack `{pack.get('name', '?')}`"
@@ -157,7 +162,7 @@ def speed_section(data: Mapping[str, Any]) -> list[str]:
     lines += [
         f"Measured {data.get('measured_at', '?')} in {duration(data.get('duration_s'))} "
         f"(machine: see Machines), {number(data.get('runs_per_timing'))} timed runs per figure after 2 "
-        f"warm-up runs. Pack `{pack.get('name')}`: {pack.get('detector')} + {pack.get('recognizer')} "
+        f"warm-up runs. Pack `{pack.get('name')}`: {_model_files(pack)} "
         f"({number(pack.get('dim'))}-d). Command: `{data.get('command', '?')}`.",
         "",
     ]
