@@ -80,6 +80,17 @@ def test_a_jpeg_with_bytes_after_its_end_marker_decodes_the_same(testdata: Path)
     assert np.array_equal(decode_image(data + b"camera trailer", **LIMITS).rgb, plain)
 
 
+def test_a_jpeg_damaged_inside_decodes_as_pillow_did_not_a_crash(testdata: Path) -> None:
+    # Both decoders accept a damaged scan that still ends in its EOI marker (libjpeg warns, goes on), so the
+    # fast path changes no answer: a face-sized image comes back, never a traceback.
+    data = (testdata / "person_b_1.jpg").read_bytes()
+    middle = len(data) // 2
+    damaged = data[:middle] + b"\0" * 5000 + data[middle + 5000 :]
+    decoded = decode_image(damaged, **LIMITS)
+    assert decoded.rgb.shape == (900, 716, 3)
+    assert decoded.rgb.shape == np.asarray(Image.open(io.BytesIO(damaged)).convert("RGB")).shape
+
+
 def test_a_grey_jpeg_becomes_three_equal_channels() -> None:
     gradient = np.tile(np.arange(0, 256, 2, dtype=np.uint8), (64, 1))
     data = _encode(Image.fromarray(gradient, "L"), "JPEG", quality=95)
