@@ -121,18 +121,14 @@ def fnir_by_bin(rows: dict[Path, Row], yaw: dict[Path, float], galleries: list[D
                 gallery.append(rows[photo]["embedding"])
                 owners.append(name)
         matrix = np.stack(gallery)
-
-        def best(path: Path, matrix: npt.NDArray[np.float32] = matrix, owners: list[str] = owners) -> Hit:
-            return _best(rows[path], matrix, owners)
-
-        stranger_scores = sorted((best(p)[0] for p in strangers), reverse=True)
+        stranger_scores = sorted((_best(rows[p], matrix, owners)[0] for p in strangers), reverse=True)
         threshold = stranger_scores[int(0.01 * len(stranger_scores))]
         thresholds.append(threshold)
         for path, name in mated:
             if path not in yaw:
                 continue
             key = next(f"{lo}-{hi}" for lo, hi in BINS if lo <= abs(yaw[path]) < hi)
-            score, who = best(path)
+            score, who = _best(rows[path], matrix, owners)
             totals[key]["searches"] += 1
             totals[key]["misses"] += not (who == name and score > threshold)
     return {"thresholds": thresholds, "bins": totals}
