@@ -191,16 +191,14 @@ def main() -> None:
     }
 
     def embed_all(crops: list[Crops | None]) -> dict[str, npt.NDArray[np.float32]]:
-        dim = recorder.embedder.spec.dim
-        found = [c for c in crops if c is not None]
-        stacked = np.concatenate(found) if found else np.zeros((0, 112, 112, 3), np.uint8)
+        """Each mode's embedding of every crop (zeros where no face was found: below any threshold)."""
+        found = [n for n, c in enumerate(crops) if c is not None]
+        stacked = np.concatenate([crops[n] for n in found]) if found else None
         out = {}
         for name, step in modes.items():
-            vectors = (
-                recorder.embedder.embed(step(stacked)) if len(stacked) else np.zeros((0, dim), np.float32)
-            )
-            full = np.zeros((len(crops), dim), np.float32)
-            full[[n for n, c in enumerate(crops) if c is not None]] = vectors
+            full = np.zeros((len(crops), recorder.embedder.spec.dim), np.float32)
+            if stacked is not None:
+                full[found] = recorder.embedder.embed(step(stacked))
             out[name] = full
         return out
 
