@@ -49,10 +49,12 @@ from frs.config import Settings
 from frs.decision.operating_point import threshold_for, threshold_for_far
 from frs.errors import FRSError
 from frs.evaluation.dataset import scan_dataset
+from frs.evaluation.degraded.conditions import encode_jpeg
 from frs.evaluation.embeddings import choose_face
 from frs.evaluation.systems import pack_calibration
 from frs.pipeline.analyzer import FaceAnalyzer, load_analyzer
 from frs.pipeline.embedder import Embedder
+from frs.pipeline.illumination import luminance
 
 Crops = npt.NDArray[np.uint8]
 Vector = npt.NDArray[np.float32]
@@ -71,7 +73,7 @@ def relight(rgb: npt.NDArray[np.uint8], theta: float, side: int, ambient: float)
 
 
 def _luma(crops: Crops) -> npt.NDArray[np.float32]:
-    return np.stack([cv2.cvtColor(c, cv2.COLOR_RGB2GRAY) for c in crops]).astype(np.float32)
+    return np.stack([luminance(c) for c in crops]).astype(np.float32)
 
 
 def unevenness(crops: Crops) -> npt.NDArray[np.float32]:
@@ -151,12 +153,6 @@ def centre_crop(analyzer: FaceAnalyzer, recorder: _Recorder, data: bytes) -> Cro
     return recorder.crops[0][index : index + 1]
 
 
-def _jpeg(rgb: npt.NDArray[np.uint8]) -> bytes:
-    ok, buffer = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 95])
-    assert ok
-    return buffer.tobytes()
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -207,7 +203,7 @@ def main() -> None:
         for path in tqdm(paths, desc=label, unit="photo", mininterval=30):
             data = path.read_bytes()
             if theta is not None:
-                data = _jpeg(relight(analyzer.decode(data).rgb, theta, sides[path], args.ambient))
+                data = encode_jpeg(relight(analyzer.decode(data).rgb, theta, sides[path], args.ambient))
             result.append(centre_crop(analyzer, recorder, data))
         return result
 
@@ -220,6 +216,7 @@ def main() -> None:
     gallery_found = np.array([c is not None for c in gallery_crops])
     clean_uneven = unevenness(np.concatenate([c for c in gallery_crops if c is not None]))
     owners = np.array([k for k, _ in probes])
+    g_owner = np.flatnonzero(gallery_found)  # person index of each found enrolment
     result: dict[str, Any] = {
         "dataset": args.dataset.name,
         "command": "scripts/side_light_study.py " + " ".join(sys.argv[1:]),
@@ -249,7 +246,6 @@ def main() -> None:
         }
         for name in modes:
             g = gallery[name][gallery_found]
-            g_owner = np.flatnonzero(gallery_found)
             sims = probe_vectors[name] @ g.T
             sims[~probe_found] = -2.0
             own = g_owner[None, :] == owners[:, None]
@@ -269,7 +265,7 @@ def main() -> None:
                 "strangers_named": int(stranger_named.sum()),
             }
         result["angles"][str(theta)] = row
-        print(theta, json.dumps({k: v for k, v in row.items()}), flush=True)
+        print(theta, json.dumps(row), flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1) + "\n")
     print(f"wrote {args.out}")
